@@ -1,0 +1,29 @@
+"""autodiff: reverse-mode automatic differentiation whose graph you can see.
+
+``Value`` is a scalar node, ``Tensor`` a numpy-backed one; both follow one graph
+protocol (``data grad parents op label``) that the engine, the step-through and
+every renderer rely on.
+"""
+
+from .context import Scope, enable_grad, is_grad_enabled, no_grad, scope
+from .engine import Edge, Step, backward, backward_steps, grad, topological_order
+from .gradcheck import GradcheckError, gradcheck
+from .scalar import Op, Value
+
+__all__ = [
+    "Value",
+    "Op",
+    "grad",
+    "backward",
+    "backward_steps",
+    "topological_order",
+    "Step",
+    "Edge",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "scope",
+    "Scope",
+    "gradcheck",
+    "GradcheckError",
+]

@@ -1,0 +1,93 @@
+"""Check analytic gradients against central differences.
+
+numeric d f / d x_i  ~  (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import context
+from .engine import grad
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with the central difference."""
+
+
+def _output_number(out: Any) -> float:
+    data = np.asarray(out.data)
+    if data.size != 1:
+        raise ValueError(f"gradcheck needs fn to return a single number, got shape {data.shape}")
+    return float(data.reshape(-1)[0])
+
+
+def _element_indices(node: Any) -> Iterator[tuple]:
+    data = node.data
+    if isinstance(data, np.ndarray):
+        yield from np.ndindex(data.shape)
+    else:
+        yield ()
+
+
+def _get(node: Any, index: tuple) -> float:
+    return float(node.data[index]) if index else float(node.data)
+
+
+def _set(node: Any, index: tuple, value: float) -> None:
+    if index:
+        node.data[index] = value
+    else:
+        node.data = value
+
+
+def _numeric(fn: Callable, inputs: Sequence, node: Any, index: tuple, eps: float) -> float:
+    x = _get(node, index)
+    try:
+        with context.no_grad():
+            _set(node, index, x + eps)
+            f_plus = _output_number(fn(*inputs))
+            _set(node, index, x - eps)
+            f_minus = _output_number(fn(*inputs))
+    finally:
+        _set(node, index, x)
+    return (f_plus - f_minus) / (2 * eps)
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """True when every analytic gradient of ``fn(*inputs)`` matches central differences.
+
+    An element passes when |analytic - numeric| <= atol + rtol |numeric|. Otherwise
+    raises :class:`GradcheckError` naming the worst input element, with both values.
+    ``fn`` must return a single number (a Value, or a one-element Tensor).
+    """
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("gradcheck needs at least one input")
+    analytic = grad(fn(*inputs), inputs)
+    worst: tuple[float, str] | None = None
+    for position, (node, node_grad) in enumerate(zip(inputs, analytic)):
+        values = np.asarray(node_grad.data, dtype=np.float64)
+        for index in _element_indices(node):
+            a = float(values[index]) if index else float(values)
+            n = _numeric(fn, inputs, node, index, eps)
+            excess = abs(a - n) - (atol + rtol * abs(n))
+            if not excess <= 0 and (worst is None or not excess <= worst[0]):
+                name = f"input {position}" + (f" ({node.label!r})" if getattr(node, "label", "") else "")
+                where = f" element {index}" if index else ""
+                worst = (
+                    excess,
+                    f"{name}{where}: analytic {a!r} vs numeric {n!r} "
+                    f"(|difference| {abs(a - n):.3g} > atol + rtol*|numeric| = {atol + rtol * abs(n):.3g})",
+                )
+    if worst is not None:
+        raise GradcheckError("gradient check failed: " + worst[1])
+    return True

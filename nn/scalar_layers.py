@@ -1,0 +1,119 @@
+"""The scalar MLP (micrograd's, with the course's activations): Neuron, Layer, MLP on Values.
+
+A neuron computes act(b + sum_i w_i x_i): one multiply and one add per input, so every
+weight is a node of its own in the graph, which is what makes these small nets good
+to look at and slow to train. The tensor layers (``nn.Linear``) do the same with
+matrices.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from autodiff import Value
+
+from .module import Module
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "linear")
+
+
+def make_rng(rng: np.random.Generator | None = None, seed: int | None = None) -> np.random.Generator:
+    """The random generator to draw from: ``rng`` itself, or a new one from ``seed``."""
+    if rng is not None and seed is not None:
+        raise ValueError("give rng= or seed=, not both")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        return rng
+    return np.random.default_rng(seed)
+
+
+def _check_activation(activation: str | None) -> str:
+    name = "linear" if activation is None else activation
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return name
+
+
+class Neuron(Module):
+    """act(b + sum_i w_i x_i), weights drawn from U(-1, 1) as in micrograd, bias 0."""
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = "relu",
+        rng: np.random.Generator | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(nin, (int, np.integer)) or nin < 1:
+            raise ValueError(f"Neuron needs nin >= 1 inputs, got {nin!r}")
+        rng = make_rng(rng, seed)
+        self.w = [Value(float(v)) for v in rng.uniform(-1.0, 1.0, size=int(nin))]
+        self.b = Value(0.0)
+        self.activation = _check_activation(activation)
+
+    def forward(self, x: Sequence[Any]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act if self.activation == "linear" else getattr(act, self.activation)()
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; one output is returned as a Value."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "relu",
+        rng: np.random.Generator | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(nout, (int, np.integer)) or nout < 1:
+            raise ValueError(f"Layer needs nout >= 1 neurons, got {nout!r}")
+        rng = make_rng(rng, seed)
+        self.neurons = [Neuron(nin, activation, rng=rng) for _ in range(int(nout))]
+
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
+
+
+class MLP(Module):
+    """Layers of sizes ``nouts`` on ``nin`` inputs; every layer uses ``activation`` but the last,
+    which is linear. ``MLP(2, [16, 16, 1])`` has 337 parameters."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | None = "relu",
+        rng: np.random.Generator | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
+            raise ValueError(f"MLP needs a non-empty list of layer sizes, got {nouts!r}")
+        rng = make_rng(rng, seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", rng=rng) for i in range(len(nouts))
+        ]
+
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self) -> str:
+        inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        return f"MLP(\n{inner}\n)"

@@ -1,0 +1,1 @@
+"""viz: see DESIGN.md."""
