@@ -58,7 +58,8 @@ def _pow(a: float, b: float) -> float:
     try:
         return a**b
     except OverflowError:
-        return float(np.float64(a) ** b)
+        with np.errstate(over="ignore"):
+            return float(np.float64(a) ** b)
 
 
 def _data(x: Any) -> float:
@@ -110,8 +111,8 @@ class Op:
     """A primitive operation on Values.
 
     ``forward(*floats) -> float``; ``local(*inputs, out) -> tuple`` of d(out)/d(input);
-    ``check(*floats) -> str | None`` names a domain error (None when the inputs are fine)
-    and ``error`` is the exception type raised for it.
+    ``check(*floats)`` names a domain error (None when the inputs are fine): a message
+    for an ``error`` exception, or an exception whose type and message are used.
     """
 
     __slots__ = ("name", "forward", "local", "check", "error")
@@ -121,7 +122,7 @@ class Op:
         name: str,
         forward: Callable[..., float],
         local: Callable[..., tuple],
-        check: Callable[..., "str | None"] | None = None,
+        check: Callable[..., "str | Exception | None"] | None = None,
         error: type[Exception] = ValueError,
     ) -> None:
         self.name = name
@@ -157,9 +158,9 @@ DIV = Op(
 NEG = Op("neg", operator.neg, lambda a, out: (-1.0,))
 
 
-def _pow_check(a: float, b: float) -> str | None:
+def _pow_check(a: float, b: float) -> str | Exception | None:
     if a == 0 and b < 0:
-        return f"0 raised to a negative power ({b!r}) is a division by zero"
+        return ZeroDivisionError(f"0 raised to a negative power ({b!r}) is a division by zero")
     if a < 0 and math.isfinite(b) and b != int(b):
         return f"a negative base raised to a non-integer power ({b!r}) is not a real number"
     return None
@@ -569,7 +570,8 @@ def _checked(op: Op, parents: tuple) -> float:
     problem = op.check(*data)
     if problem is not None:
         inputs = ", ".join(_describe(p) for p in parents)
-        raise op.error(f"{op.name}({inputs}): {problem}")
+        error = type(problem) if isinstance(problem, Exception) else op.error
+        raise error(f"{op.name}({inputs}): {problem}")
     return op.forward(*data)
 
 

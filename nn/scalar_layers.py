@@ -102,6 +102,7 @@ class MLP(Module):
     ) -> None:
         if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
             raise ValueError(f"MLP needs a non-empty list of layer sizes, got {nouts!r}")
+        _check_activation(activation)
         rng = make_rng(rng, seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1
