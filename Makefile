@@ -22,6 +22,7 @@ test: dev
 	$(PY) -m pytest -q
 
 bench: dev
+	$(PIP) install -q -e '.[dev,bench]'
 	@for script in tests/benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:

@@ -1,0 +1,196 @@
+"""Scalar engine vs micrograd 0.1.0 on micrograd's demo step; prints one JSON line.
+
+The step (the same graph, node for node, in both engines): MLP(2, [16, 16, 1]) on 100
+two-moons points, forward on all points, SVM max-margin loss + 1e-4 L2, zero_grad,
+backward, SGD update. Each engine runs in its own process; median over 7 steps after 2
+warm-up steps. Also for this engine: nodes/s on a 100k-node random expression, bytes per
+node while building it (tracemalloc), and the longest chain that backprops.
+
+    python tests/benchmarks/bench_scalar.py
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    half = n // 2
+    X = np.r_[np.c_[np.cos(t[:half]), np.sin(t[:half])], np.c_[1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])]]
+    X += noise * rng.standard_normal(X.shape)
+    y = np.r_[-np.ones(half), np.ones(n - half)]
+    return X.tolist(), y.tolist()
+
+
+def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2) -> dict:
+    if engine == "micrograd":
+        from micrograd.engine import Value
+        from micrograd.nn import MLP
+
+        random.seed(0)
+        model = MLP(2, [16, 16, 1])
+
+        def count(root):
+            seen, stack = {id(root)}, [root]
+            while stack:
+                for p in stack.pop()._prev:
+                    if id(p) not in seen:
+                        seen.add(id(p))
+                        stack.append(p)
+            return len(seen)
+
+    else:
+        import nn
+        from autodiff import Value, topological_order
+
+        model = nn.MLP(2, [16, 16, 1], seed=0)
+
+        def count(root):
+            return len(topological_order(root))
+
+    X, y = two_moons()
+    params = model.parameters()
+    nodes = 0
+
+    def step():
+        nonlocal nodes
+        inputs = [list(map(Value, row)) for row in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum((p * p for p in params))
+        total = data_loss + reg_loss
+        model.zero_grad()
+        total.backward()
+        for p in params:
+            p.data -= 0.01 * p.grad
+        return total
+
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        total = step()
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            times.append(elapsed)
+        if i == 0:
+            nodes = count(total)
+        del total
+    return {"median_s": statistics.median(times), "nodes": nodes}
+
+
+def random_expression(n_nodes: int, seed: int = 0):
+    from autodiff import Value
+
+    rng = random.Random(seed)
+    pool = [Value(rng.uniform(-1, 1)) for _ in range(8)]
+    made = 0
+    while made < n_nodes:
+        a, b = rng.choice(pool[-50:]), rng.choice(pool[-50:])
+        kind = rng.randrange(5)
+        node = a + b if kind == 0 else a * b if kind == 1 else a.tanh() if kind == 2 else a.relu() if kind == 3 else (a * 0.1).exp()
+        made += 2 if kind == 4 else 1
+        pool.append(node)
+    total = pool[-1]
+    for node in pool[-200:-1]:
+        total = total + node
+    return total
+
+
+def engine_extras() -> dict:
+    from autodiff import Value, topological_order
+
+    start = time.perf_counter()
+    root = random_expression(100_000)
+    forward = time.perf_counter() - start
+    n = len(topological_order(root))
+    start = time.perf_counter()
+    root.backward()
+    backward = time.perf_counter() - start
+    del root
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    root = random_expression(100_000)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    bytes_per_node = (after - before) / len(topological_order(root))
+    del root
+
+    longest, chain_s = 0, 0.0
+    for length in (10_000, 100_000, 1_000_000):
+        x = Value(1.0)
+        node = x
+        start = time.perf_counter()
+        for i in range(length):
+            node = node * 1.0000001 if i % 2 else node + 0.0
+        node.backward()
+        chain_s = time.perf_counter() - start
+        longest = length
+        del node
+    return {
+        "nodes_per_s": n / (forward + backward),
+        "bytes_per_node": round(bytes_per_node, 1),
+        "longest_chain": longest,
+        "longest_chain_s": round(chain_s, 2),
+    }
+
+
+def child(engine: str) -> dict:
+    result = demo_step_timings(engine)
+    if engine == "backprop-lab":
+        result.update(engine_extras())
+    return result
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--engine":
+        print(json.dumps(child(sys.argv[2])))
+        return
+    runs = {}
+    for engine in ("micrograd", "backprop-lab"):
+        out = subprocess.run(
+            [sys.executable, __file__, "--engine", engine], capture_output=True, text=True, check=False
+        )
+        if out.returncode != 0:
+            runs[engine] = {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+        else:
+            runs[engine] = json.loads(out.stdout.strip().splitlines()[-1])
+    ours, theirs = runs["backprop-lab"], runs["micrograd"]
+    report = {
+        "benchmark": "scalar_demo_step",
+        "backprop_lab_step_s": ours.get("median_s"),
+        "micrograd_step_s": theirs.get("median_s"),
+        "speedup_vs_micrograd": (
+            round(theirs["median_s"] / ours["median_s"], 2) if "median_s" in ours and "median_s" in theirs else None
+        ),
+        "nodes": ours.get("nodes"),
+        "micrograd_nodes": theirs.get("nodes"),
+        "nodes_per_s": round(ours.get("nodes_per_s", 0)),
+        "bytes_per_node": ours.get("bytes_per_node"),
+        "longest_chain": ours.get("longest_chain"),
+        "longest_chain_s": ours.get("longest_chain_s"),
+        "errors": {k: v["error"] for k, v in runs.items() if "error" in v},
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
