@@ -32,21 +32,33 @@ def topological_order(root: Any) -> list:
     Iterative depth-first search with an explicit stack, so a chain of a million
     operations needs no Python recursion. Nodes are hashed by identity.
     """
+    return [node for node, _ in _graph(root)]
+
+
+def _graph(root: Any) -> list:
+    """``(node, node.parents)`` for every node ``root`` depends on, parents first.
+
+    A node is pushed twice: first to visit it (``parents`` None: push its parents),
+    then, once all its parents are placed, to place it. Each node's ``parents`` is
+    read once and kept with it, since the backward loop needs it again.
+    """
     order: list = []
     visited: set = set()
-    stack = [(root, False)]
+    stack: list = [(root, None)]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)  # all its parents are already in `order`
+        entry = stack.pop()
+        node, parents = entry
+        if parents is not None:
+            order.append(entry)  # all its parents are already in `order`
             continue
         if node in visited:
             continue
         visited.add(node)
-        stack.append((node, True))  # come back to it once its parents are placed
-        for parent in reversed(node.parents):  # reversed: the first parent is placed first
+        parents = node.parents
+        stack.append((node, parents))  # come back to it once its parents are placed
+        for parent in reversed(parents):  # reversed: the first parent is placed first
             if parent not in visited:
-                stack.append((parent, False))
+                stack.append((parent, None))
     return order
 
 
@@ -122,25 +134,25 @@ def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
 
 
 def _start(root: Any, grad: Any) -> list:
-    """The topological order, with intermediate gradients reset and the root seeded."""
-    order = topological_order(root)
+    """The graph in topological order, intermediate gradients reset and the root seeded."""
+    graph = _graph(root)
     seed = root._default_seed() if grad is None else root._check_seed(grad)
-    for node in order:
-        if node.parents:
-            node.grad = None
+    for node, parents in graph:
+        if parents:
+            node.grad = None  # "not computed yet"; leaves keep theirs and accumulate
     root._accumulate_grad(seed)
-    return order
+    return graph
 
 
-def _propagate(order: list, create_graph: bool, record: bool) -> Iterator[Step]:
+def _propagate(graph: list, create_graph: bool, record: bool) -> Iterator[Step]:
     """The chain rule, node by node in reverse topological order:
     ``parent.grad += upstream x local`` for every parent (the contribution)."""
-    for node in reversed(order):
+    for node, parents in reversed(graph):
         upstream = node.grad
-        if upstream is None or not node.parents:
-            continue  # a leaf, or a node the gradient does not reach
+        if upstream is None or not parents:
+            continue  # a node the gradient does not reach, or a leaf
         contributions = node._vjp(upstream, create_graph)
-        for parent, contribution in zip(node.parents, contributions):
+        for parent, contribution in zip(parents, contributions):
             if contribution is not None:  # None: the parent needs no gradient
                 grad = parent.grad
                 parent.grad = contribution if grad is None else grad + contribution

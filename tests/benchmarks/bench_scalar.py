@@ -3,7 +3,9 @@
 The step (the same graph, node for node, in both engines): MLP(2, [16, 16, 1]) on 100
 two-moons points, forward on all points, SVM max-margin loss + 1e-4 L2, zero_grad,
 backward, SGD update. Each engine runs in its own process; median over 7 steps after 2
-warm-up steps. Also for this engine: nodes/s on a 100k-node random expression, bytes per
+warm-up steps. Measured twice: as a user runs it (the cycle collector on), and with the
+collector paused during each timed step in both engines (collected between steps, off
+the clock), which isolates the engines' own per-node work. Also for this engine: nodes/s on a 100k-node random expression, bytes per
 node while building it (tracemalloc), and the longest chain that backprops.
 
     python tests/benchmarks/bench_scalar.py
@@ -11,6 +13,7 @@ node while building it (tracemalloc), and the longest chain that backprops.
 
 from __future__ import annotations
 
+import gc
 import json
 import platform
 import random
@@ -37,7 +40,7 @@ def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0):
     return X.tolist(), y.tolist()
 
 
-def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2) -> dict:
+def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: bool = True) -> dict:
     if engine == "micrograd":
         from micrograd.engine import Value
         from micrograd.nn import MLP
@@ -83,6 +86,8 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2) -> dict:
 
     times = []
     for i in range(warmup + steps):
+        if not collector:
+            gc.disable()
         start = time.perf_counter()
         total = step()
         elapsed = time.perf_counter() - start
@@ -91,6 +96,9 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2) -> dict:
         if i == 0:
             nodes = count(total)
         del total
+        if not collector:
+            gc.enable()
+            gc.collect()  # micrograd's cyclic garbage, off the clock
     return {"median_s": statistics.median(times), "nodes": nodes}
 
 
@@ -153,6 +161,7 @@ def engine_extras() -> dict:
 
 def child(engine: str) -> dict:
     result = demo_step_timings(engine)
+    result["median_s_collector_paused"] = demo_step_timings(engine, collector=False)["median_s"]
     if engine == "backprop-lab":
         result.update(engine_extras())
     return result
@@ -178,6 +187,13 @@ def main() -> None:
         "micrograd_step_s": theirs.get("median_s"),
         "speedup_vs_micrograd": (
             round(theirs["median_s"] / ours["median_s"], 2) if "median_s" in ours and "median_s" in theirs else None
+        ),
+        "backprop_lab_step_s_collector_paused": ours.get("median_s_collector_paused"),
+        "micrograd_step_s_collector_paused": theirs.get("median_s_collector_paused"),
+        "speedup_vs_micrograd_collector_paused": (
+            round(theirs["median_s_collector_paused"] / ours["median_s_collector_paused"], 2)
+            if "median_s_collector_paused" in ours and "median_s_collector_paused" in theirs
+            else None
         ),
         "nodes": ours.get("nodes"),
         "micrograd_nodes": theirs.get("nodes"),
