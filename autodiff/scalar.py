@@ -309,7 +309,11 @@ def _lift(other: Any) -> "Value | None":
 
 
 class Value:
-    """A scalar node: ``data`` (float), ``grad`` (float, dL/d this), ``parents``, ``op``, ``label``.
+    """A scalar node: ``data`` (float), ``grad`` (dL/d this), ``parents``, ``op``, ``label``.
+
+    A leaf's ``grad`` is an accumulator that starts at 0.0 (``backward()`` adds to it,
+    ``zero_grad()`` resets it); the result of an op has ``grad`` None, "not computed
+    yet", until a backward pass reaches it (as a non-leaf tensor in PyTorch).
 
     The one or two parents are kept in two slots, ``_a`` and ``_b`` (None when absent),
     and ``parents`` makes the tuple when asked: a node is then one object, not a node
@@ -382,12 +386,13 @@ class Value:
             data = op.forward(self.data, other.data)
         out = _new_value(Value)
         out.data = data
-        out.grad = 0.0
         if context.grad_enabled:
+            out.grad = None  # not computed yet: backward() fills it in
             out._a = self
             out._b = other
             out._op = op
-        else:  # under no_grad() the result is a leaf
+        else:  # under no_grad() the result is a leaf, with a leaf's accumulator
+            out.grad = 0.0
             out._a = out._b = out._op = None
         out.scope = context.current_scope
         return out

@@ -87,6 +87,17 @@ def test_fan_out_accumulates():
     assert a.grad == 2.0
 
 
+def test_results_are_not_computed_until_backward_reaches_them():
+    x, y, z, q, f = worked_example()
+    assert (q.grad, f.grad) == (None, None)  # "not computed yet", unlike a computed 0
+    assert (x.grad, y.grad, z.grad) == (0.0, 0.0, 0.0)  # leaves: accumulators at zero
+    unreached = x * 2  # not part of f's graph
+    f.backward()
+    assert (q.grad, f.grad, unreached.grad) == (-4.0, 1.0, None)
+    with no_grad():
+        assert (x * 2).grad == 0.0  # a result made under no_grad is a leaf
+
+
 def test_backward_twice_doubles_leaves_only():
     x, y, z, q, f = worked_example()
     f.backward()
