@@ -9,10 +9,16 @@ from .context import Scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import Edge, Step, backward, backward_steps, grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
 from .scalar import Op, Value
+from .tensor import Tensor, concatenate, stack
+from .tensor_ops import TensorOp
 
 __all__ = [
     "Value",
     "Op",
+    "Tensor",
+    "TensorOp",
+    "concatenate",
+    "stack",
     "grad",
     "backward",
     "backward_steps",

@@ -1,0 +1,390 @@
+"""The tensor primitives: each a forward rule on numpy arrays beside its vector-Jacobian product.
+
+``forward(*arrays, *params) -> array``. ``vjp(g, out, needs, *inputs, *params)`` returns,
+for each input, dL/d(input) given g = dL/d(out): the upstream gradient times the
+local Jacobian, contracted. ``needs[i]`` is False when input i needs no gradient (its
+entry is then None, and nothing is computed for it: the gradient of a matmul with
+respect to the data batch is the most expensive product of a training step).
+
+The vjp rules are written with arithmetic, methods (``.sum .reshape .T``) and the
+functions below, which work on numpy arrays and on Tensors alike. The engine calls
+them on arrays for a plain backward pass and on the Tensors themselves when
+``create_graph=True``, which records the gradient's own graph (Hessian-vector products).
+
+Broadcasting is undone once, in ``Tensor._vjp``: a rule may return a gradient of the
+broadcast shape and the engine sums it back to the input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+SQRT_2 = math.sqrt(2.0)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+_erf_elementwise = np.frompyfunc(math.erf, 1, 1)
+
+
+class TensorOp:
+    """A primitive on tensors: a name, a forward rule and a vector-Jacobian product."""
+
+    __slots__ = ("name", "forward", "vjp")
+
+    def __init__(self, name: str, forward: Callable[..., np.ndarray], vjp: Callable[..., tuple]) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+
+    def __repr__(self) -> str:
+        return f"TensorOp({self.name!r})"
+
+
+# ---------------------------------------------------------------------------------------
+# Functions on arrays and Tensors alike (the vocabulary of the vjp rules)
+# ---------------------------------------------------------------------------------------
+
+
+def _is_tensor(x: Any) -> bool:
+    return hasattr(x, "_vjp")
+
+
+def exp(x: Any) -> Any:
+    return x.exp() if _is_tensor(x) else np.exp(x)
+
+
+def log(x: Any) -> Any:
+    return x.log() if _is_tensor(x) else np.log(x)
+
+
+def tanh(x: Any) -> Any:
+    return x.tanh() if _is_tensor(x) else np.tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    return x.sigmoid() if _is_tensor(x) else _sigmoid(x)
+
+
+def softmax(x: Any, axis: int) -> Any:
+    return x.softmax(axis) if _is_tensor(x) else _softmax(x, axis)
+
+
+def erf(x: Any) -> Any:
+    return x.erf() if _is_tensor(x) else _erf(x)
+
+
+def broadcast_to(x: Any, shape: tuple) -> Any:
+    """x repeated to ``shape`` (the vjp of a sum); a fresh writable array for numpy input."""
+    if _is_tensor(x):
+        return x._apply(BROADCAST, (x,), (tuple(shape),))
+    return np.array(np.broadcast_to(x, shape))
+
+
+def scatter(g: Any, shape: tuple, index: Any) -> Any:
+    """Zeros of ``shape`` with g added at ``index`` (repeated indices accumulate): the vjp of indexing."""
+    if _is_tensor(g):
+        return g._apply(SCATTER, (g,), (tuple(shape), index))
+    return _scatter(g, shape, index)
+
+
+def unbroadcast(g: Any, shape: tuple) -> Any:
+    """Sum g over the axes broadcasting added or stretched, so it has ``shape`` again."""
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if extra else g
+
+
+# ---------------------------------------------------------------------------------------
+# Numerically careful forward rules on arrays
+# ---------------------------------------------------------------------------------------
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-a) without overflow: e^-|a| is never large."""
+    z = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000."""
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    return a - _logsumexp(a, axis, keepdims=True)
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    return _erf_elementwise(a).astype(a.dtype)
+
+
+def _softplus(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """log(1 + e^(beta a)) / beta, and a itself once beta a > threshold (PyTorch's rule)."""
+    z = beta * a
+    smooth = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+    return np.where(z > threshold, a, smooth)
+
+
+def _scatter(g: np.ndarray, shape: tuple, index: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_advanced(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g  # basic indexing selects each element at most once
+    return out
+
+
+def _is_advanced(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+def _matmul_check(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul of shapes {a.shape} and {b.shape}: inner dimensions differ ({inner_a} != {inner_b})"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# vjp rules that need more than one line
+# ---------------------------------------------------------------------------------------
+
+
+def _matmul_vjp(g, out, needs, a, b):
+    """C = A B:  dA = G B^T, dB = A^T G (vectors are lifted to matrices and back)."""
+    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    g2 = g
+    if a.ndim == 1:
+        g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:]) if b.ndim > 1 else g2.reshape((1,) + g2.shape)
+    if b.ndim == 1:
+        g2 = g2.reshape(g2.shape + (1,))
+    da = db = None
+    if needs[0]:
+        da = g2 @ _mT(b2)
+        da = da.reshape(da.shape[:-2] + (a.shape[-1],)) if a.ndim == 1 else da
+    if needs[1]:
+        db = _mT(a2) @ g2
+        db = db.reshape(db.shape[:-1]) if b.ndim == 1 else db
+    return da, db
+
+
+def _mT(x: Any) -> Any:
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    if x.ndim == 2:
+        return x.T
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return x.transpose(*axes)
+
+
+def _pow_vjp(g, out, needs, a, b):
+    """a^b:  d/da = b a^(b-1);  d/db = a^b ln a (a > 0)."""
+    da = g * b * a ** (b - 1) if needs[0] else None
+    db = g * out * log(a) if needs[1] else None
+    return da, db
+
+
+def _keep_reduced_axes(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    """Put back the axes a reduction removed (as size 1), so g broadcasts against the input."""
+    if keepdims or axis is None:
+        return g.reshape((1,) * len(shape)) if axis is None else g
+    axes = (axis,) if isinstance(axis, int) else axis
+    axes = sorted(ax % len(shape) for ax in axes)
+    kept = list(g.shape)
+    for ax in axes:
+        kept.insert(ax, 1)
+    return g.reshape(tuple(kept))
+
+
+def _sum_vjp(g, out, needs, a, axis, keepdims):
+    """sum: every input element gets the gradient of its sum."""
+    return (broadcast_to(_keep_reduced_axes(g, a.shape, axis, keepdims), a.shape),)
+
+
+def _mean_vjp(g, out, needs, a, axis, keepdims):
+    """mean = sum / n: every input element gets g / n."""
+    n = a.size // max(out.size, 1) if a.size else 1
+    return (broadcast_to(_keep_reduced_axes(g, a.shape, axis, keepdims), a.shape) / n,)
+
+
+def _max_vjp(g, out, needs, a, axis, keepdims):
+    """max: the gradient goes to the maximal elements, shared evenly among ties."""
+    data = _data(a)
+    peak = _data(out) if keepdims or axis is None else np.max(data, axis=axis, keepdims=True)
+    mask = (data == peak.reshape((1,) * data.ndim) if axis is None else data == peak).astype(data.dtype)
+    mask /= mask.sum(axis=axis, keepdims=True)
+    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * mask,)
+
+
+def _transpose_vjp(g, out, needs, a, axes):
+    inverse = None if axes is None else tuple(np.argsort(axes))
+    return (g.transpose(*inverse) if inverse is not None else g.T,)
+
+
+def _softmax_vjp(g, out, needs, a, axis):
+    """s = softmax(a):  da = s (g - sum(g s))  along the axis."""
+    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+def _log_softmax_vjp(g, out, needs, a, axis):
+    """l = log softmax(a):  da = g - softmax(a) sum(g)  along the axis (d l_i/d a_j = δ_ij - s_j)."""
+    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def _logsumexp_vjp(g, out, needs, a, axis, keepdims):
+    """d/da log sum e^a = softmax(a)."""
+    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * softmax(a, axis if axis is not None else None),)
+
+
+def _gelu_vjp(g, out, needs, a):
+    """x Phi(x):  d/dx = Phi(x) + x phi(x)."""
+    return (g * (0.5 * (1 + erf(a * (1 / SQRT_2))) + a * INV_SQRT_2PI * exp(-0.5 * (a * a))),)
+
+
+def _gelu_tanh_forward(a):
+    return 0.5 * a * (1 + np.tanh(SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)))
+
+
+def _gelu_tanh_vjp(g, out, needs, a):
+    t = tanh(SQRT_2_OVER_PI * (a + 0.044715 * (a * a * a)))
+    return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * SQRT_2_OVER_PI * (1 + 0.134145 * (a * a))),)
+
+
+def _softplus_vjp(g, out, needs, a, beta, threshold):
+    """d/da softplus = sigmoid(beta a), and 1 in the linear part."""
+    linear = (_data(a) * beta > threshold).astype(_data(a).dtype)
+    return (g * (linear + (1 - linear) * sigmoid(beta * a)),)
+
+
+def _concatenate_forward(*args):
+    *arrays, axis = args
+    return np.concatenate(arrays, axis=axis)
+
+
+def _concatenate_vjp(g, out, needs, *args):
+    """Each input gets its own slice of g along the axis."""
+    *inputs, axis = args
+    grads, start = [], 0
+    for x, needed in zip(inputs, needs):
+        stop = start + x.shape[axis]
+        index = (slice(None),) * (axis % g.ndim) + (slice(start, stop),)
+        grads.append(g[index] if needed else None)
+        start = stop
+    return tuple(grads)
+
+
+def _stack_forward(*args):
+    *arrays, axis = args
+    return np.stack(arrays, axis=axis)
+
+
+def _stack_vjp(g, out, needs, *args):
+    """Each input gets its own index of g along the new axis."""
+    *inputs, axis = args
+    axis = axis % g.ndim
+    return tuple(
+        g[(slice(None),) * axis + (i,)] if needed else None for i, needed in enumerate(needs)
+    )
+
+
+def _data(x: Any) -> np.ndarray:
+    """The numbers of a Tensor or array (masks and ties are constants, not part of the graph)."""
+    return x.data if _is_tensor(x) else x
+
+
+def _mask(x: Any, positive: float, other: float) -> np.ndarray:
+    data = _data(x)
+    return np.where(data > 0, positive, other).astype(data.dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# The primitives
+# ---------------------------------------------------------------------------------------
+
+ADD = TensorOp("+", np.add, lambda g, out, needs, a, b: (g if needs[0] else None, g if needs[1] else None))
+SUB = TensorOp("-", np.subtract, lambda g, out, needs, a, b: (g if needs[0] else None, -g if needs[1] else None))
+MUL = TensorOp(
+    "*", np.multiply, lambda g, out, needs, a, b: (g * b if needs[0] else None, g * a if needs[1] else None)
+)
+# a / b:  d/da = 1/b, d/db = -a/b^2 = -out/b
+DIV = TensorOp(
+    "/", np.divide, lambda g, out, needs, a, b: (g / b if needs[0] else None, -g * out / b if needs[1] else None)
+)
+POW = TensorOp("**", np.power, _pow_vjp)
+# a ** c for a constant c:  d/da = c a^(c-1)
+POW_CONST = TensorOp("**c", np.power, lambda g, out, needs, a, c: (g * c * a ** (c - 1),))
+MATMUL = TensorOp("@", np.matmul, _matmul_vjp)
+NEG = TensorOp("neg", np.negative, lambda g, out, needs, a: (-g,))
+
+EXP = TensorOp("exp", np.exp, lambda g, out, needs, a: (g * out,))
+LOG = TensorOp("log", np.log, lambda g, out, needs, a: (g / a,))
+SQRT = TensorOp("sqrt", np.sqrt, lambda g, out, needs, a: (g * 0.5 / out,))
+ABS = TensorOp("abs", np.abs, lambda g, out, needs, a: (g * np.sign(_data(a)),))
+TANH = TensorOp("tanh", np.tanh, lambda g, out, needs, a: (g * (1 - out * out),))
+SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, out, needs, a: (g * (out * (1 - out)),))
+RELU = TensorOp("relu", lambda a: np.maximum(a, 0), lambda g, out, needs, a: (g * _mask(a, 1, 0),))
+LEAKY_RELU = TensorOp(
+    "leaky_relu",
+    lambda a, s: np.where(a > 0, a, s * a),
+    lambda g, out, needs, a, s: (g * _mask(a, 1, s),),
+)
+# a if a > 0 else alpha (e^a - 1):  d/da = 1, or alpha e^a = out + alpha
+ELU = TensorOp(
+    "elu",
+    lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
+    lambda g, out, needs, a, alpha: (g * (_mask(a, 1, 0) + _mask(a, 0, 1) * (out + alpha)),),
+)
+ERF = TensorOp("erf", _erf, lambda g, out, needs, a: (g * TWO_OVER_SQRT_PI * exp(-(a * a)),))
+GELU = TensorOp("gelu", lambda a: 0.5 * a * (1 + _erf(a / SQRT_2)), _gelu_vjp)
+GELU_TANH = TensorOp("gelu", _gelu_tanh_forward, _gelu_tanh_vjp)
+# SiLU a sigma(a):  d/da = sigma(a) (1 + a (1 - sigma(a)))
+SILU = TensorOp(
+    "silu",
+    lambda a: a * _sigmoid(a),
+    lambda g, out, needs, a: (g * (sigmoid(a) * (1 + a * (1 - sigmoid(a)))),),
+)
+SOFTPLUS = TensorOp("softplus", _softplus, _softplus_vjp)
+
+SUM = TensorOp("sum", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims), _sum_vjp)
+MEAN = TensorOp("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims), _mean_vjp)
+MAX = TensorOp("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims), _max_vjp)
+SOFTMAX = TensorOp("softmax", _softmax, _softmax_vjp)
+LOG_SOFTMAX = TensorOp("log_softmax", _log_softmax, _log_softmax_vjp)
+LOGSUMEXP = TensorOp("logsumexp", _logsumexp, _logsumexp_vjp)
+
+RESHAPE = TensorOp("reshape", np.reshape, lambda g, out, needs, a, shape: (g.reshape(a.shape),))
+TRANSPOSE = TensorOp("transpose", np.transpose, _transpose_vjp)
+GETITEM = TensorOp(
+    "getitem", lambda a, index: a[index], lambda g, out, needs, a, index: (scatter(g, a.shape, index),)
+)
+# the vjp of indexing, and of a sum: each differentiable, so create_graph works through them
+SCATTER = TensorOp("scatter", _scatter, lambda g, out, needs, a, shape, index: (g[index],))
+BROADCAST = TensorOp(
+    "broadcast",
+    lambda a, shape: np.array(np.broadcast_to(a, shape)),
+    lambda g, out, needs, a, shape: (unbroadcast(g, a.shape),),
+)
+CONCATENATE = TensorOp("concatenate", _concatenate_forward, _concatenate_vjp)
+STACK = TensorOp("stack", _stack_forward, _stack_vjp)
