@@ -130,7 +130,7 @@ class Tensor:
         out.grad = None
         out.label = ""
         out.scope = context.current_scope
-        if context.grad_enabled and any(x.requires_grad for x in inputs):
+        if context.grad_enabled and any([x.requires_grad for x in inputs]):
             out.requires_grad = True
             out.parents = inputs
             out._op = op
@@ -149,19 +149,21 @@ class Tensor:
             return other
         if isinstance(other, numbers.Real) and not isinstance(other, np.ndarray):
             return _constant(np.asarray(other, dtype=self.dtype))
+        if isinstance(other, np.ndarray) and other.dtype == bool:  # a mask: ones and zeros of our dtype
+            return _constant(other.astype(self.dtype))
         if isinstance(other, (np.ndarray, list, tuple)):
             return _constant(_as_array(other, f"Tensor {op}"))
         raise TypeError(f"unsupported operand for {op}: 'Tensor' and '{type(other).__name__}'")
 
     def _binary(self, op: TensorOp, a: "Tensor", b: "Tensor") -> "Tensor":
-        if a.data.shape != b.data.shape:
-            try:
-                np.broadcast_shapes(a.data.shape, b.data.shape)
-            except ValueError:
-                raise ValueError(
-                    f"'{op.name}' cannot broadcast shapes {a.shape}{a._named()} and {b.shape}{b._named()}"
-                ) from None
-        return a._apply(op, (a, b))
+        try:
+            return a._apply(op, (a, b))
+        except ValueError:
+            if a.shape == b.shape:
+                raise
+            raise ValueError(
+                f"'{op.name}' cannot broadcast shapes {a.shape}{a._named()} and {b.shape}{b._named()}"
+            ) from None
 
     # -- arithmetic ---------------------------------------------------------------------
 

@@ -107,16 +107,29 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
 # ---------------------------------------------------------------------------------------
 
 
+def _overflow_bound(dtype: np.dtype) -> float:
+    """A little below log(the largest float): e to this power is still finite."""
+    return float(np.log(np.finfo(dtype).max)) - 1.0
+
+
+_EXP_LIMIT = {np.dtype(t): _overflow_bound(np.dtype(t)) for t in (np.float16, np.float32, np.float64)}
+
+
 def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-a) without overflow: e^-|a| is never large."""
-    z = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + z), z / (1 + z))
+    """1 / (1 + e^-a). Where e^-a would overflow, sigma(a) is 0 to working precision
+    anyway, so a is clipped there first. One new array, then in place."""
+    limit = _EXP_LIMIT.get(a.dtype) or _overflow_bound(a.dtype)
+    z = np.maximum(a, -limit)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
 
 
 def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000."""
     m = np.max(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf sums to 0: log 0 = -inf, not nan
     out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
@@ -127,7 +140,9 @@ def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
-    return a - _logsumexp(a, axis, keepdims=True)
+    """(a - m) - log sum e^(a - m), m the max along the axis."""
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _erf(a: np.ndarray) -> np.ndarray:
@@ -314,6 +329,11 @@ def _data(x: Any) -> np.ndarray:
     return x.data if _is_tensor(x) else x
 
 
+def _positive(x: Any) -> np.ndarray:
+    """Where x > 0, as booleans (multiplying by them keeps a float32 gradient float32)."""
+    return _data(x) > 0
+
+
 def _mask(x: Any, positive: float, other: float) -> np.ndarray:
     data = _data(x)
     return np.where(data > 0, positive, other).astype(data.dtype)
@@ -344,7 +364,7 @@ SQRT = TensorOp("sqrt", np.sqrt, lambda g, out, needs, a: (g * 0.5 / out,))
 ABS = TensorOp("abs", np.abs, lambda g, out, needs, a: (g * np.sign(_data(a)),))
 TANH = TensorOp("tanh", np.tanh, lambda g, out, needs, a: (g * (1 - out * out),))
 SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, out, needs, a: (g * (out * (1 - out)),))
-RELU = TensorOp("relu", lambda a: np.maximum(a, 0), lambda g, out, needs, a: (g * _mask(a, 1, 0),))
+RELU = TensorOp("relu", lambda a: np.maximum(a, 0), lambda g, out, needs, a: (g * _positive(a),))
 LEAKY_RELU = TensorOp(
     "leaky_relu",
     lambda a, s: np.where(a > 0, a, s * a),
