@@ -154,8 +154,10 @@ def _propagate(graph: list, create_graph: bool, record: bool) -> Iterator[Step]:
         contributions = node._vjp(upstream, create_graph)
         for parent, contribution in zip(parents, contributions):
             if contribution is not None:  # None: the parent needs no gradient
-                grad = parent.grad
-                parent.grad = contribution if grad is None else grad + contribution
+                if parent.grad is None:
+                    parent.grad = contribution
+                else:  # fan-out: the node adds it to what it has (a Tensor keeps an array)
+                    parent._accumulate_grad(contribution)
         if record:
             yield Step(node, upstream, contributions)
 

@@ -324,6 +324,7 @@ class Tensor:
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         if axes and sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor of shape {self.shape}")
+        axes = tuple(int(a) % self.ndim for a in axes)  # the vjp inverts this permutation
         return self._apply(ops.TRANSPOSE, (self,), (axes or None,))
 
     @property
@@ -389,7 +390,8 @@ class Tensor:
 
     def _accumulate_grad(self, contribution: Any) -> None:
         grad = self.grad
-        self.grad = contribution if grad is None else grad + contribution
+        total = contribution if grad is None else grad + contribution
+        self.grad = np.asarray(total) if isinstance(total, np.generic) else total
 
     def _gradient_result(self, grad: Any, create_graph: bool) -> "Tensor":
         if isinstance(grad, Tensor):
@@ -415,14 +417,15 @@ def _constant(data: np.ndarray) -> Tensor:
 
 
 def _fit(g: Any, parent: Tensor) -> Any:
-    """A vjp result made to match its parent: broadcasting undone, the parent's dtype kept."""
+    """A vjp result made to match its parent: broadcasting undone, the parent's dtype kept,
+    and an array even for a 0-d parent (numpy gives scalars there)."""
     if g is None:
         return None
     if g.shape != parent.data.shape:
         g = ops.unbroadcast(g, parent.data.shape)
-    if isinstance(g, np.ndarray) and g.dtype != parent.data.dtype:
-        g = g.astype(parent.data.dtype)
-    return g
+    if g.dtype != parent.data.dtype:
+        g = ops.cast(g, parent.data.dtype)
+    return np.asarray(g) if isinstance(g, np.generic) else g
 
 
 def _plain_index(index: Any) -> Any:

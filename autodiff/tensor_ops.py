@@ -77,6 +77,13 @@ def erf(x: Any) -> Any:
     return x.erf() if _is_tensor(x) else _erf(x)
 
 
+def cast(x: Any, dtype: np.dtype) -> Any:
+    """x in another float dtype; its vjp casts the gradient back."""
+    if _is_tensor(x):
+        return x._apply(CAST, (x,), (np.dtype(dtype),))
+    return x.astype(dtype)
+
+
 def broadcast_to(x: Any, shape: tuple) -> Any:
     """x repeated to ``shape`` (the vjp of a sum); a fresh writable array for numpy input."""
     if _is_tensor(x):
@@ -119,7 +126,7 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-a). Where e^-a would overflow, sigma(a) is 0 to working precision
     anyway, so a is clipped there first. One new array, then in place."""
     limit = _EXP_LIMIT.get(a.dtype) or _overflow_bound(a.dtype)
-    z = np.maximum(a, -limit)
+    z = np.asarray(np.maximum(a, -limit))  # asarray: a 0-d input gives a numpy scalar
     np.negative(z, out=z)
     np.exp(z, out=z)
     z += 1
@@ -146,7 +153,7 @@ def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _erf(a: np.ndarray) -> np.ndarray:
-    return _erf_elementwise(a).astype(a.dtype)
+    return np.asarray(_erf_elementwise(a)).astype(a.dtype)
 
 
 def _softplus(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
@@ -354,7 +361,7 @@ DIV = TensorOp(
 )
 POW = TensorOp("**", np.power, _pow_vjp)
 # a ** c for a constant c:  d/da = c a^(c-1)
-POW_CONST = TensorOp("**c", np.power, lambda g, out, needs, a, c: (g * c * a ** (c - 1),))
+POW_CONST = TensorOp("**c", np.power, lambda g, out, needs, a, c: (g * 0.0 if c == 0 else g * c * a ** (c - 1),))
 MATMUL = TensorOp("@", np.matmul, _matmul_vjp)
 NEG = TensorOp("neg", np.negative, lambda g, out, needs, a: (-g,))
 
@@ -406,5 +413,6 @@ BROADCAST = TensorOp(
     lambda a, shape: np.array(np.broadcast_to(a, shape)),
     lambda g, out, needs, a, shape: (unbroadcast(g, a.shape),),
 )
+CAST = TensorOp("cast", lambda a, dtype: a.astype(dtype), lambda g, out, needs, a, dtype: (cast(g, a.dtype),))
 CONCATENATE = TensorOp("concatenate", _concatenate_forward, _concatenate_vjp)
 STACK = TensorOp("stack", _stack_forward, _stack_vjp)
