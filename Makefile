@@ -15,8 +15,14 @@ install: $(PY)
 dev: $(PY)
 	$(PIP) install -q -e '.[dev]'
 
+# SPEC §1's worked example: the table, then the pictures (forward, backward, step-by-step GIF) in out/
+EXAMPLE := "q = x + y; f = q * z" x=-2 y=5 z=-4
 demo: install
 	$(PY) -m viz.demo
+	@mkdir -p out
+	$(VENV)/bin/backprop-lab render $(EXAMPLE) -o out/worked_example_forward.png
+	$(VENV)/bin/backprop-lab render $(EXAMPLE) --direction backward -o out/worked_example_backward.png \
+		--gif out/worked_example_steps.gif
 
 test: dev
 	$(PY) -m pytest -q

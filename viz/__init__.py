@@ -1,1 +1,52 @@
-"""viz: see DESIGN.md."""
+"""viz: see the graph, forward and backward, and step through backprop.
+
+- :func:`draw` -> a :class:`GraphPicture` (``save``, ``to_dot``, shows itself in Jupyter);
+  :func:`to_networkx` -> a ``networkx.DiGraph`` with the numbers as attributes.
+- :class:`BackpropStepper`: the backward (or forward) pass one step at a time, as
+  pictures, a GIF, an HTML animation or a Jupyter widget.
+- Exercise mode: ``draw(root, hide="grad")`` and :func:`check_gradients`.
+- :mod:`viz.plots`: training curves, schedules, trajectories, histograms, decision
+  boundaries, EMAs (each returns a matplotlib Figure).
+- The ``backprop-lab`` command line: :mod:`viz.cli`.
+
+Renderers: graphviz when the ``dot`` program is on PATH, else matplotlib (no system
+program needed); both draw the same scene (:mod:`viz.scene`).
+"""
+
+from . import plots
+from .exercise import Answer, GradientReport, check_gradients
+from .graph import to_networkx
+from .picture import DEFAULT_MAX_NODES, GraphPicture, draw
+from .plots import (
+    ema,
+    plot_activation_histograms,
+    plot_decision_boundary,
+    plot_ema,
+    plot_history,
+    plot_schedule,
+    plot_trajectories,
+)
+from .scene import GraphTooLargeError
+from .stepper import BackpropStepper
+from .trace import BackwardTrace
+
+__all__ = [
+    "draw",
+    "GraphPicture",
+    "to_networkx",
+    "BackpropStepper",
+    "BackwardTrace",
+    "check_gradients",
+    "GradientReport",
+    "Answer",
+    "GraphTooLargeError",
+    "DEFAULT_MAX_NODES",
+    "plots",
+    "plot_history",
+    "plot_schedule",
+    "plot_trajectories",
+    "plot_activation_histograms",
+    "plot_decision_boundary",
+    "plot_ema",
+    "ema",
+]

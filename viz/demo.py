@@ -1,7 +1,9 @@
-"""The main job of ``make demo``: SPEC §1's worked example, f = (x + y) * z, as a table.
+"""``make demo``'s table: SPEC §1's worked example, f = (x + y) * z, in text.
 
 Every node with its value and gradient, then every edge of the backward pass with the
-chain rule in numbers: upstream x local = downstream.
+chain rule in numbers: upstream x local = downstream. The same example as pictures
+(forward, backward and a GIF of the steps) comes from the ``backprop-lab render`` lines
+of the Makefile's demo target.
 """
 
 from __future__ import annotations

@@ -1,0 +1,187 @@
+"""viz.BackpropStepper: after step k exactly the right gradients are shown, and the user's are untouched."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import pytest
+from PIL import Image
+
+import nn
+import viz
+from autodiff import Value, topological_order
+from viz import style
+from viz.demo import worked_example
+
+
+def nodes_of(root) -> dict:
+    return {node.label: node for node in topological_order(root)}
+
+
+def grads_shown(stepper, k, nodes) -> dict:
+    return {label: stepper.grad(k, node) for label, node in nodes.items()}
+
+
+def test_backward_frames_show_exactly_the_gradients_computed_so_far():
+    f = worked_example()
+    n = nodes_of(f)
+    stepper = viz.BackpropStepper(f)
+    assert len(stepper) == 3  # the seed, then the steps at f and at q
+    assert grads_shown(stepper, 0, n) == {"x": None, "y": None, "q": None, "z": None, "f": 1.0}
+    assert grads_shown(stepper, 1, n) == {"x": None, "y": None, "q": -4.0, "z": 3.0, "f": 1.0}
+    assert grads_shown(stepper, 2, n) == {"x": -4.0, "y": -4.0, "q": -4.0, "z": 3.0, "f": 1.0}
+    assert [stepper.computed(1, n[k]) for k in "xyqzf"] == [False, False, True, True, True]
+
+
+def test_backward_frames_in_words_and_pictures():
+    stepper = viz.BackpropStepper(worked_example())
+    assert [stepper.caption(k) for k in range(3)] == [
+        "step 0 of 2: start at f: df/df = 1",
+        "step 1 of 2: at f (grad 1): q += 1 × -4 = -4, z += 1 × 3 = 3",
+        "step 2 of 2: at q (grad -4): x += -4 × 1 = -4, y += -4 × 1 = -4",
+    ]
+    start = stepper.render(0).to_dot()
+    assert start.count("grad: not computed yet") == 4 and "grad 1 (seed)" in start
+    assert start.count("? × ") == 4
+    one = stepper.render(1)
+    dot = one.to_dot()
+    assert dot.count("grad: not computed yet") == 2  # x and y
+    assert "grad -4" in dot and "grad 3" in dot
+    # the current step's edges are highlighted and read upstream x local = downstream
+    assert "<B>1 × -4 = -4</B>" in dot and "<B>1 × 3 = 3</B>" in dot
+    assert dot.count("? × 1 = ?") == 2  # the edges into + are still to come
+    current = [b.key for b in one.scene.boxes if b.current]
+    assert current == ["op4", "v4"]  # f and its op
+    assert f'fillcolor="{style.CURRENT_FILL}"' in dot
+    last = stepper.render(2).to_dot()
+    assert "not computed yet" not in last
+    assert "<B>-4 × 1 = -4</B>" in last and "step 2 of 2" in last
+    assert stepper.render(-1).to_dot() == last
+    assert [p.to_dot() for p in stepper.frames()] == [start, dot, last]
+
+
+def test_stepping_never_changes_the_users_gradients():
+    f = worked_example()
+    nodes = topological_order(f)
+    before = [node.grad for node in nodes]
+    stepper = viz.BackpropStepper(f)
+    for k in range(len(stepper)):
+        stepper.render(k)
+    assert [node.grad for node in nodes] == before == [0.0, 0.0, None, 0.0, None]
+    f.backward()
+    done = [node.grad for node in nodes]
+    again = viz.BackpropStepper(f)  # a graph already backpropagated is not counted twice
+    assert again.grad(-1, nodes[0]) == -4.0
+    assert [node.grad for node in nodes] == done == [-4.0, -4.0, -4.0, 3.0, 1.0]
+
+
+def test_accumulation_step_by_step():
+    x = Value(2.0, label="x")
+    y = x * 3 + x.tanh()
+    y.label = "y"
+    stepper = viz.BackpropStepper(y)
+    d_tanh = 1 - math.tanh(2.0) ** 2
+    shown = [stepper.grad(k, x) for k in range(len(stepper))]
+    assert len(stepper) == 4  # seed, +, tanh, *
+    assert shown[:2] == [None, None]
+    assert shown[2] == pytest.approx(d_tanh)  # one contribution so far
+    assert shown[3] == pytest.approx(d_tanh + 3)
+    assert not stepper.computed(2, x) and stepper.computed(3, x)
+    partial = stepper.render(2).to_dot()
+    assert f"grad so far {d_tanh:.4g} (1 of 2)" in partial
+    assert f"grad {d_tanh:.4g} + 3 = {d_tanh + 3:.4g}" in stepper.render(3).to_dot()
+
+
+def test_frame_numbers_are_checked():
+    stepper = viz.BackpropStepper(worked_example())
+    with pytest.raises(IndexError, match="3 frames"):
+        stepper.render(3)
+    with pytest.raises(IndexError):
+        stepper.render(-4)
+    with pytest.raises(TypeError):
+        stepper.render("1")
+
+
+def test_forward_stepping():
+    f = worked_example()
+    n = nodes_of(f)
+    stepper = viz.BackpropStepper(f, direction="forward")
+    assert len(stepper) == 3
+    assert [stepper.caption(k) for k in range(3)] == [
+        "step 0 of 2: the inputs x = -2, y = 5, z = -4",
+        "step 1 of 2: q = x + y = -2 + 5 = 3",
+        "step 2 of 2: f = q * z = 3 * (-4) = -12",
+    ]
+    first = stepper.render(1)
+    dot = first.to_dot()
+    assert "data 3" in dot and "data: not computed yet" in dot and "data -12" not in dot
+    assert [b.key for b in first.scene.boxes if b.current] == ["op2", "v2"]
+    assert "data: not computed yet" not in stepper.render(2).to_dot()
+    assert [stepper.computed(1, n[k]) for k in "xyqzf"] == [True, True, True, True, False]
+    with pytest.raises(ValueError, match="forward stepper"):
+        stepper.grad(1, n["x"])
+
+
+def test_gif_has_one_frame_per_step_all_the_same_size(tmp_path):
+    stepper = viz.BackpropStepper(worked_example(), engine="matplotlib")
+    path = stepper.save_gif(tmp_path / "steps.gif", seconds_per_frame=0.5)
+    gif = Image.open(path)
+    assert gif.format == "GIF" and gif.n_frames == 3
+    sizes = set()
+    durations = []
+    for k in range(gif.n_frames):
+        gif.seek(k)
+        sizes.add(gif.size)
+        durations.append(gif.info["duration"])
+    assert len(sizes) == 1 and min(next(iter(sizes))) > 200
+    assert durations == [500, 500, 1000]
+
+
+def test_html_animation_works_without_a_kernel():
+    stepper = viz.BackpropStepper(worked_example())
+    page = stepper.to_html()
+    assert page.count("data:image/png;base64,") == 3 + 1  # the frames, and the first shown without scripts
+    assert "<script>" in page and "setInterval" in page
+    assert "step 1 of 2: at f (grad 1): q += 1 × -4 = -4, z += 1 × 3 = 3" in page
+    ids = set(re.findall(r'id="(bp[0-9a-f]+)"', page))
+    assert len(ids) == 1  # one player, its own ids
+    assert stepper._repr_html_() != page  # a fresh player (new ids) each time
+
+
+def test_jupyter_display_falls_back_to_html_without_ipywidgets(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    monkeypatch.setattr(viz.stepper.importlib.util, "find_spec", lambda name: None)
+    viz.BackpropStepper(worked_example())._ipython_display_()
+    ((bundle, raw),) = shown
+    assert raw and "<script>" in bundle["text/html"] and bundle["text/plain"].startswith("<BackpropStepper")
+
+
+def test_widget_when_ipywidgets_is_installed():
+    widgets = pytest.importorskip("ipywidgets")
+    player = viz.BackpropStepper(worked_example()).widget()
+    assert isinstance(player, widgets.VBox)
+    image, caption, controls = player.children
+    slider = controls.children[-1]
+    assert (slider.min, slider.max) == (0, 2)
+    first = image.value
+    slider.value = 2
+    assert image.value != first and "step 2 of 2" in caption.value
+
+
+def test_stepping_a_grouped_mlp():
+    model = nn.MLP(2, [4, 1], seed=0)
+    out = model([1.0, -1.0])
+    stepper = viz.BackpropStepper(out, group="Neuron")
+    ops = [node for node in topological_order(out) if node.parents]
+    assert len(stepper) == len(ops) + 1
+    picture = stepper.render(1)
+    assert [b.lines[0].text for b in picture.scene.boxes if b.current] == ["Neuron layers.1.neurons.0"]
+    png = Image.open(io.BytesIO(picture.render("png")))
+    assert png.size[0] > 200
+    with pytest.raises(viz.GraphTooLargeError):
+        viz.BackpropStepper(out, max_nodes=10)

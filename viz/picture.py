@@ -1,0 +1,172 @@
+"""``viz.draw``: the picture of a graph, forward or backward, and the object it returns.
+
+A :class:`GraphPicture` holds a renderer-independent scene (see ``viz.scene``) and the
+renderer to draw it with. It saves itself (``.png``, ``.svg``, ``.pdf``, or the DOT
+text as ``.dot``/``.gv``), gives its DOT text (``to_dot()``, no system program needed)
+and shows itself in Jupyter through its own ``_repr_mimebundle_``.
+
+Renderers: ``"graphviz"`` (the ``dot`` program lays it out) and ``"matplotlib"``
+(``viz.layout``'s layered layout, no system program). ``"auto"`` picks graphviz when
+``dot`` is on PATH and matplotlib otherwise, and falls back to matplotlib if ``dot``
+fails, so a notebook never shows an error because graphviz is missing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from . import render_dot, render_mpl
+from .scene import DEFAULT_MAX_NODES, Scene, View, build_scene, check_direction, check_hide
+from .trace import BackwardTrace, can_trace
+
+ENGINES = ("auto", "graphviz", "matplotlib")
+FORMATS = ("png", "svg", "pdf")
+
+CAPTION_FORWARD = "forward pass: the value of every node; ops numbered in evaluation order"
+CAPTION_BACKWARD = "backward pass: every edge reads upstream × local = downstream"
+CAPTION_NOT_YET = (
+    "not backpropagated yet: call .backward() or step through it with viz.BackpropStepper "
+    "(edges: ? × local = ?)"
+)
+CAPTION_EXERCISE = "exercise: fill in the blanks (every edge: upstream × local = downstream)"
+CAPTION_GROUPED = " · grouped by {group!r}: one box per module, arrows counted"
+
+
+def resolve_engine(engine: str) -> str:
+    """The renderer ``engine`` stands for: "auto" becomes graphviz when ``dot`` is on PATH."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine == "auto":
+        return "graphviz" if render_dot.dot_available() else "matplotlib"
+    if engine == "graphviz" and not render_dot.dot_available():
+        raise RuntimeError(
+            "engine='graphviz' needs the `dot` program of graphviz on PATH, which is missing: install "
+            "graphviz (e.g. `apt-get install graphviz`), or use engine='matplotlib' (or 'auto')"
+        )
+    return engine
+
+
+class GraphPicture:
+    """A picture of a graph, ready to save or show (returned by :func:`draw`).
+
+    ``engine`` is the renderer that draws it ("graphviz" or "matplotlib"); ``scene``
+    holds every box, arrow and line of text, whichever renderer draws it.
+    """
+
+    def __init__(self, scene: Scene, engine: str = "auto") -> None:
+        self.scene = scene
+        self._auto = engine == "auto"
+        self.engine = resolve_engine(engine)
+
+    def __repr__(self) -> str:
+        return (
+            f"<GraphPicture: {len(self.scene.boxes)} boxes, {len(self.scene.arrows)} arrows, "
+            f"{self.scene.node_count} graph nodes, engine={self.engine!r}>"
+        )
+
+    def to_dot(self) -> str:
+        """The DOT text of the picture (works without the ``dot`` program)."""
+        return render_dot.to_dot(self.scene)
+
+    def figure(self):
+        """The picture as a matplotlib Figure, drawn by the matplotlib renderer."""
+        return render_mpl.figure(self.scene)
+
+    def render(self, format: str = "png") -> bytes:
+        """The picture as bytes in ``format`` ("png", "svg" or "pdf")."""
+        if format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+        if self.engine == "graphviz":
+            try:
+                return render_dot.render(self.scene, format)
+            except (graphviz.ExecutableNotFound, subprocess.CalledProcessError) as error:
+                if not self._auto:
+                    raise
+                warnings.warn(
+                    f"graphviz could not draw the picture ({error}); using matplotlib", stacklevel=2
+                )
+                self.engine = "matplotlib"
+        return render_mpl.render(self.scene, format)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the picture to ``path``; the suffix picks the format: .png, .svg, .pdf, or
+        .dot/.gv for the DOT text. Returns the path."""
+        path = Path(path)
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix in ("dot", "gv"):
+            path.write_text(self.to_dot(), encoding="utf-8")
+        elif suffix in FORMATS:
+            path.write_bytes(self.render(suffix))
+        else:
+            raise ValueError(f"cannot save a picture as {path.name!r}: use .png, .svg, .pdf, .dot or .gv")
+        return path
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Jupyter's display: SVG from graphviz (crisp at any zoom), PNG from matplotlib."""
+        if self.engine == "graphviz":
+            return {"image/svg+xml": self.render("svg").decode("utf-8"), "text/plain": repr(self)}
+        return {"image/png": self.render("png"), "text/plain": repr(self)}
+
+
+def draw(
+    root: Any,
+    direction: str = "forward",
+    engine: str = "auto",
+    hide: Any = None,
+    group: str | int | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    caption: str | None = None,
+) -> GraphPicture:
+    """The picture of the graph that computed ``root`` (a Value or Tensor).
+
+    - ``direction="forward"``: every node's label, op and value, ops numbered in
+      evaluation order. ``"backward"``: every node's gradient too, and on every edge the
+      chain rule in numbers, ``upstream × local = downstream``; a node used several times
+      shows each contribution and their sum. Until ``root.backward()`` has run, gradients
+      read "not computed yet" (never 0) and edges ``? × local = ?``.
+      The numbers come from one backward pass run on the side (``viz.trace``): drawing
+      never changes any ``.grad``.
+    - ``engine``: "auto" (graphviz if ``dot`` is on PATH, else matplotlib), "graphviz"
+      or "matplotlib".
+    - ``hide="grad"`` (exercise mode): blanks where the gradients go, the local
+      derivatives still shown; ``"local"`` hides those instead; ``("grad", "local")`` both.
+      Check the answers with :func:`viz.check_gradients`.
+    - ``group``: collapse the nodes each module made (over all its calls, with its
+      parameters) into one box: a scope name (``"Neuron"``, ``"Layer"``) or a depth in the
+      scope path (1 = outermost). See ``viz.grouping``.
+    - ``max_nodes``: the most boxes to draw; a bigger picture raises
+      :class:`viz.GraphTooLargeError`, whose message says how to group it instead.
+    - ``caption``: the line above the picture (None: one that explains the picture,
+      "": none).
+    """
+    check_direction(direction)
+    hidden = check_hide(hide)
+    resolve_engine(engine)  # a bad or unusable engine fails before any work
+    trace = None
+    applied = -1
+    if direction == "backward" and can_trace(root):
+        trace = BackwardTrace(root)
+        if trace.backpropagated or hidden:
+            applied = len(trace)
+    if caption is None:
+        caption = _default_caption(direction, hidden, applied >= 0, group)
+    view = View(direction=direction, trace=trace, applied=applied, hide=hidden, group=group,
+                max_nodes=max_nodes, caption=caption)
+    return GraphPicture(build_scene(root, view), engine)
+
+
+def _default_caption(direction: str, hidden: frozenset, computed: bool, group: Any) -> str:
+    if direction == "forward":
+        caption = CAPTION_FORWARD
+    elif hidden:
+        caption = CAPTION_EXERCISE
+    else:
+        caption = CAPTION_BACKWARD if computed else CAPTION_NOT_YET
+    if group is not None:
+        caption += CAPTION_GROUPED.format(group=group)
+    return caption

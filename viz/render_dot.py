@@ -1,0 +1,107 @@
+"""The graphviz renderer: a scene as DOT text, laid out and drawn by the ``dot`` program.
+
+``to_dot`` needs only the graphviz Python package; ``render`` runs ``dot`` (the system
+graphviz), which may be absent: ``dot_available()`` tells, and ``viz.draw`` falls back
+to the matplotlib renderer without it.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+
+import graphviz
+
+from . import style
+from .scene import Arrow, Box, Scene
+
+FONT = "Helvetica"
+
+
+def dot_available() -> bool:
+    """True when the ``dot`` program is on PATH."""
+    return shutil.which("dot") is not None
+
+
+def to_dot(scene: Scene, dpi: int | None = None) -> str:
+    """The DOT source of ``scene``: left to right, HTML-like labels, deterministic."""
+    graph_attr = {
+        "rankdir": "LR",
+        "bgcolor": "white",
+        "nodesep": "0.25",
+        "ranksep": "0.45",
+        "fontname": FONT,
+        "fontsize": str(style.CAPTION_FONT_SIZE),
+    }
+    if scene.caption:
+        graph_attr.update(label=scene.caption, labelloc="t", labeljust="l")
+    if dpi is not None:
+        graph_attr["dpi"] = str(dpi)
+    graph = graphviz.Digraph(
+        "backprop",
+        graph_attr=graph_attr,
+        node_attr={"fontname": FONT, "fontsize": str(style.FONT_SIZE)},
+        edge_attr={"fontname": FONT, "fontsize": str(style.EDGE_FONT_SIZE), "color": style.EDGE_COLOR},
+    )
+    for box in scene.boxes:
+        graph.node(box.key, label=_box_label(box), **_box_attrs(box))
+    for arrow in scene.arrows:
+        graph.edge(arrow.tail, arrow.head, **_arrow_attrs(arrow))
+    return graph.source
+
+
+def render(scene: Scene, fmt: str, dpi: int = 144) -> bytes:
+    """The picture as ``fmt`` (png, svg, pdf) bytes, drawn by ``dot``.
+
+    Raises ``graphviz.ExecutableNotFound`` when ``dot`` is missing.
+    """
+    source = to_dot(scene, dpi=dpi if fmt == "png" else None)
+    return graphviz.Source(source).pipe(format=fmt)
+
+
+def _box_attrs(box: Box) -> dict[str, str]:
+    shape = {"value": "box", "op": "ellipse", "group": "box"}[box.kind]
+    styles = ["filled"]
+    if box.kind == "value":
+        styles.append("rounded")
+    if box.pending:
+        styles.append("dashed")
+    attrs = {
+        "shape": shape,
+        "style": ",".join(styles),
+        "fillcolor": style.CURRENT_FILL if box.current else style.BOX_FILL[box.kind],
+        "color": style.CURRENT_BORDER if box.current else style.BOX_BORDER[box.kind],
+        "penwidth": "2.5" if box.current else "1.2",
+        "margin": "0.08,0.04" if box.kind == "op" else "0.12,0.06",
+    }
+    if box.kind == "group":
+        attrs["peripheries"] = "2"
+    return attrs
+
+
+def _box_label(box: Box) -> str:
+    rows = []
+    for line in box.lines:
+        text = html.escape(line.text, quote=False)
+        if line.style == "title":
+            text = f"<B>{text}</B>"
+        elif line.style in ("pending", "note"):
+            text = f"<I>{text}</I>"
+        rows.append(f'<TR><TD><FONT COLOR="{style.TEXT_COLOR[line.style]}">{text}</FONT></TD></TR>')
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
+
+
+def _arrow_attrs(arrow: Arrow) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    if arrow.label:
+        text = html.escape(arrow.label, quote=False)
+        if arrow.current:
+            text = f"<B>{text}</B>"
+        attrs["label"] = f"<{text}>"
+        colour = style.CURRENT_EDGE if arrow.current else style.EDGE_LABEL_COLOR[arrow.label_style]
+        attrs["fontcolor"] = colour
+    if arrow.current:
+        attrs.update(color=style.CURRENT_EDGE, penwidth="2.5")
+    elif arrow.label_style == "pending":
+        attrs["style"] = "dashed"
+    return attrs
