@@ -8,6 +8,7 @@ every renderer rely on.
 from .context import Scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import Edge, Step, backward, backward_steps, grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
+from .memory import keep_freed_memory
 from .scalar import Op, Value
 from .tensor import Tensor, concatenate, stack
 from .tensor_ops import TensorOp
@@ -32,4 +33,5 @@ __all__ = [
     "Scope",
     "gradcheck",
     "GradcheckError",
+    "keep_freed_memory",
 ]

@@ -124,13 +124,23 @@ class Tensor:
     def _apply(self, op: TensorOp, inputs: tuple, params: tuple = ()) -> "Tensor":
         """The result of ``op`` on ``inputs`` (Tensors); it records them as parents when
         gradients are on and one of them requires a gradient."""
-        data = op.forward(*[x.data for x in inputs], *params)
+        if len(inputs) == 1:  # one and two inputs spelled out: no list, no generator
+            a = inputs[0]
+            data = op.forward(a.data, *params)
+            record = a.requires_grad
+        elif len(inputs) == 2:
+            a, b = inputs
+            data = op.forward(a.data, b.data, *params)
+            record = a.requires_grad or b.requires_grad
+        else:
+            data = op.forward(*[x.data for x in inputs], *params)
+            record = any([x.requires_grad for x in inputs])
         out = _new_tensor(Tensor)
         out.data = data if data.__class__ is np.ndarray else np.asarray(data)
         out.grad = None
         out.label = ""
         out.scope = context.current_scope
-        if context.grad_enabled and any([x.requires_grad for x in inputs]):
+        if record and context.grad_enabled:
             out.requires_grad = True
             out.parents = inputs
             out._op = op
@@ -145,6 +155,13 @@ class Tensor:
     def _lift(self, other: Any, op: str) -> "Tensor":
         """A number or array on the other side of ``op`` becomes a constant Tensor.
         Python numbers take this tensor's dtype, so float32 stays float32."""
+        cls = other.__class__
+        if cls is Tensor:
+            return other
+        if cls is float or cls is int:
+            return _constant(np.asarray(other, dtype=self.data.dtype))
+        if cls is np.ndarray and other.dtype.kind == "f":
+            return _constant(other)
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Real) and not isinstance(other, np.ndarray):
@@ -202,8 +219,11 @@ class Tensor:
 
     def __matmul__(self, other: Any) -> "Tensor":
         other = self._lift(other, "@")
-        ops._matmul_check(self.data, other.data)
-        return self._apply(ops.MATMUL, (self, other))
+        try:
+            return self._apply(ops.MATMUL, (self, other))
+        except ValueError:
+            ops._matmul_check(self.data, other.data)  # raises with both shapes named
+            raise
 
     def __rmatmul__(self, other: Any) -> "Tensor":
         other = self._lift(other, "@")
@@ -279,6 +299,8 @@ class Tensor:
     def _axis(self, axis: Any, what: str) -> Any:
         if axis is None:
             return None
+        if axis.__class__ is int and -self.data.ndim <= axis < max(self.data.ndim, 1):
+            return axis
         axes = axis if isinstance(axis, tuple) else (axis,)
         for ax in axes:
             if not isinstance(ax, (int, np.integer)) or not -self.ndim <= ax < max(self.ndim, 1):
@@ -362,14 +384,29 @@ class Tensor:
         """dL/d(parent) for each parent, summed back to the parent's shape; None when the
         parent needs no gradient."""
         parents = self.parents
-        needs = tuple([p.requires_grad for p in parents])
         if create_graph:
+            needs = tuple([p.requires_grad for p in parents])
             g = upstream if isinstance(upstream, Tensor) else _constant(upstream)
             grads = self._op.vjp(g, self, needs, *parents, *self._params)
         else:
-            g = upstream.data if isinstance(upstream, Tensor) else upstream
-            grads = self._op.vjp(g, self.data, needs, *[p.data for p in parents], *self._params)
-        return tuple([_fit(c, p) for c, p in zip(grads, parents)])
+            g = upstream.data if upstream.__class__ is Tensor else upstream
+            if len(parents) == 1:  # one and two parents spelled out: no lists
+                a = parents[0]
+                grads = self._op.vjp(g, self.data, (a.requires_grad,), a.data, *self._params)
+            elif len(parents) == 2:
+                a, b = parents
+                grads = self._op.vjp(g, self.data, (a.requires_grad, b.requires_grad), a.data, b.data, *self._params)
+            else:
+                needs = tuple([p.requires_grad for p in parents])
+                grads = self._op.vjp(g, self.data, needs, *[p.data for p in parents], *self._params)
+        fitted = []
+        for c, p in zip(grads, parents):
+            if c is not None:  # _fit only when there is something to fix: checked inline, no call
+                data = p.data
+                if c.__class__ is not np.ndarray or c.shape != data.shape or c.dtype != data.dtype:
+                    c = _fit(c, p)
+            fitted.append(c)
+        return fitted
 
     def _local_derivatives(self) -> tuple:
         return (None,) * len(self.parents)  # a Jacobian, not one number
@@ -380,7 +417,7 @@ class Tensor:
                 f"backward() needs grad= for a tensor of shape {self.shape}{self._named()}: "
                 "only a one-element tensor has an implied gradient of 1"
             )
-        return np.ones_like(self.data)
+        return np.ones(self.data.shape, self.data.dtype)
 
     def _check_seed(self, grad: Any) -> Any:
         seed = grad.data if isinstance(grad, Tensor) else _as_array(grad, "backward(grad=...)")

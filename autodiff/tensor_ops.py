@@ -88,7 +88,9 @@ def broadcast_to(x: Any, shape: tuple) -> Any:
     """x repeated to ``shape`` (the vjp of a sum); a fresh writable array for numpy input."""
     if _is_tensor(x):
         return x._apply(BROADCAST, (x,), (tuple(shape),))
-    return np.array(np.broadcast_to(x, shape))
+    out = np.empty(shape, dtype=x.dtype)  # np.broadcast_to + copy costs 3 us in Python
+    out[...] = x
+    return out
 
 
 def scatter(g: Any, shape: tuple, index: Any) -> Any:
@@ -101,6 +103,8 @@ def scatter(g: Any, shape: tuple, index: Any) -> Any:
 def unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum g over the axes broadcasting added or stretched, so it has ``shape`` again."""
     extra = g.ndim - len(shape)
+    if extra == 1 and g.shape[1:] == shape:
+        return g.sum(axis=0)  # the common case: a bias added to every row
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
     )
@@ -148,8 +152,9 @@ def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
 
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
     """(a - m) - log sum e^(a - m), m the max along the axis."""
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = a - a.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
 
 
 def _erf(a: np.ndarray) -> np.ndarray:
@@ -195,6 +200,8 @@ def _matmul_check(a: np.ndarray, b: np.ndarray) -> None:
 
 def _matmul_vjp(g, out, needs, a, b):
     """C = A B:  dA = G B^T, dB = A^T G (vectors are lifted to matrices and back)."""
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the reshapes
+        return (g @ b.T if needs[0] else None, a.T @ g if needs[1] else None)
     a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
     b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
     g2 = g
@@ -394,9 +401,9 @@ SILU = TensorOp(
 )
 SOFTPLUS = TensorOp("softplus", _softplus, _softplus_vjp)
 
-SUM = TensorOp("sum", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims), _sum_vjp)
-MEAN = TensorOp("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims), _mean_vjp)
-MAX = TensorOp("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims), _max_vjp)
+SUM = TensorOp("sum", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims), _sum_vjp)
+MEAN = TensorOp("mean", lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims), _mean_vjp)
+MAX = TensorOp("max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), _max_vjp)
 SOFTMAX = TensorOp("softmax", _softmax, _softmax_vjp)
 LOG_SOFTMAX = TensorOp("log_softmax", _log_softmax, _log_softmax_vjp)
 LOGSUMEXP = TensorOp("logsumexp", _logsumexp, _logsumexp_vjp)

@@ -1,0 +1,350 @@
+"""Tensor engine vs PyTorch eager vs hand-written numpy: one SGD step; prints one JSON line.
+
+The step: forward, softmax cross-entropy (mean over the batch), backward, SGD update,
+gradients cleared. Two nets, each in float32 and float64:
+
+- 784-64-16-10, sigmoid then tanh, batch 64 (SPEC §1's MNIST net);
+- 784-256-128-10, ReLU, batch 128.
+
+The three implementations start from the same weights and see the same batch:
+
+- this engine, written as a user writes it with the Tensor API (``engine_step``; the
+  loss via ``log_softmax``, the labels one-hot);
+- PyTorch eager (``torch==2.13.0``): ``nn.Sequential`` of ``nn.Linear`` layers,
+  ``F.cross_entropy`` on integer labels, ``torch.optim.SGD``;
+- numpy by hand: forward, the hand-derived backward pass, update, written the
+  straightforward way a student would (``numpy_grads_*``).
+
+Before timing (off the clock), one step of each is checked to compute the same
+gradients and the same updated weights. The thread count is fixed for numpy's BLAS
+and for PyTorch (``BENCH_THREADS``, default 1) before either is imported. Timing:
+median over ``BENCH_STEPS`` steps (default 200) after 20 warm-up steps, taken in blocks
+of 20 consecutive steps (as in training, a net's weights stay in cache from one step to
+the next) with the three implementations' blocks interleaved in rotating order, so that
+a busy spell of the machine hits all three alike; the load average at the start is
+recorded. ``autodiff.keep_freed_memory()`` is called first (as a long training run
+would), so freed temporaries are reused rather than faulted in again; it applies to the
+whole process, numpy's step included.
+
+    python tests/benchmarks/bench_tensor.py
+"""
+
+from __future__ import annotations
+
+import os
+
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(THREADS)  # before numpy (or torch) is imported
+
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import autodiff  # noqa: E402
+from autodiff import Tensor  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+    import torch.nn.functional as F  # noqa: E402
+
+    torch.set_num_threads(THREADS)
+    TORCH_ERROR = None
+except Exception as error:  # recorded in the JSON line, not fatal
+    torch = None
+    TORCH_ERROR = f"{type(error).__name__}: {error}"
+
+STEPS = int(os.environ.get("BENCH_STEPS", "200"))
+WARMUP = 20
+BLOCK = 20  # consecutive steps of one implementation, so its weights stay in cache as in training
+LR = 0.1
+
+CONFIGS = [
+    # name, layer sizes, hidden activations, batch
+    ("784-64-16-10 sigmoid/tanh b64", (784, 64, 16, 10), ("sigmoid", "tanh"), 64),
+    ("784-256-128-10 relu b128", (784, 256, 128, 10), ("relu", "relu"), 128),
+]
+DTYPES = ("float32", "float64")
+
+
+def _minor_faults() -> int:
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+# -- the shared problem ------------------------------------------------------------------
+
+
+def make_problem(sizes, batch, dtype, seed=0):
+    """A batch (pixel-like X, integer labels and one-hot Y) and the initial weights.
+
+    Weights W of shape (in, out), as on the slides (Z = X W + b), scaled 1/sqrt(fan-in);
+    biases small and random so their gradients are not trivially structured.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.random((batch, sizes[0])).astype(dtype)
+    labels = rng.integers(0, sizes[-1], batch)
+    Y = np.eye(sizes[-1], dtype=dtype)[labels]
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        params.append((rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype))
+        params.append((0.1 * rng.standard_normal(n_out)).astype(dtype))
+    return X, labels, Y, params
+
+
+# -- (a) this engine, as a user writes it --------------------------------------------------
+
+
+def engine_loss(params, activations, X, Y):
+    """Mean softmax cross-entropy of the MLP's logits against one-hot Y."""
+    h = X
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i // 2 < len(activations):
+            h = getattr(h, activations[i // 2])()  # h.sigmoid(), h.tanh(), h.relu()
+    return -(Y * h.log_softmax(axis=1)).sum() / len(X)
+
+
+def engine_step(params, activations, X, Y, lr):
+    """One SGD step: forward, loss, backward, update, gradients cleared."""
+    loss = engine_loss(params, activations, X, Y)
+    loss.backward()
+    with autodiff.no_grad():
+        for p in params:
+            p.data -= lr * p.grad
+            p.grad = None
+
+
+# -- (b) PyTorch eager ------------------------------------------------------------------------
+
+
+def torch_model(params, activations):
+    layers = []
+    for i in range(0, len(params), 2):
+        W, b = params[i], params[i + 1]
+        dtype = torch.float32 if W.dtype == np.float32 else torch.float64
+        linear = torch.nn.Linear(W.shape[0], W.shape[1], dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T.copy()))  # nn.Linear keeps (out, in)
+            linear.bias.copy_(torch.from_numpy(b))
+        layers.append(linear)
+        if i // 2 < len(activations):
+            activation = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
+            layers.append(activation[activations[i // 2]]())
+    return torch.nn.Sequential(*layers)
+
+
+def torch_step(model, optimizer, X, labels):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(X), labels)
+    loss.backward()
+    optimizer.step()
+
+
+# -- (c) numpy by hand ---------------------------------------------------------------------
+
+
+def numpy_grads_sigmoid_tanh(params, X, Y):
+    W1, b1, W2, b2, W3, b3 = params
+    n = X.shape[0]
+    Z1 = X @ W1 + b1
+    A1 = 1 / (1 + np.exp(-Z1))
+    Z2 = A1 @ W2 + b2
+    A2 = np.tanh(Z2)
+    Z3 = A2 @ W3 + b3
+    shifted = Z3 - Z3.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -(Y * log_probs).sum() / n
+    dZ3 = (np.exp(log_probs) - Y) / n
+    dW3 = A2.T @ dZ3
+    db3 = dZ3.sum(axis=0)
+    dA2 = dZ3 @ W3.T
+    dZ2 = dA2 * (1 - A2 * A2)
+    dW2 = A1.T @ dZ2
+    db2 = dZ2.sum(axis=0)
+    dA1 = dZ2 @ W2.T
+    dZ1 = dA1 * A1 * (1 - A1)
+    dW1 = X.T @ dZ1
+    db1 = dZ1.sum(axis=0)
+    return loss, [dW1, db1, dW2, db2, dW3, db3]
+
+
+def numpy_grads_relu(params, X, Y):
+    W1, b1, W2, b2, W3, b3 = params
+    n = X.shape[0]
+    Z1 = X @ W1 + b1
+    A1 = np.maximum(Z1, 0)
+    Z2 = A1 @ W2 + b2
+    A2 = np.maximum(Z2, 0)
+    Z3 = A2 @ W3 + b3
+    shifted = Z3 - Z3.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -(Y * log_probs).sum() / n
+    dZ3 = (np.exp(log_probs) - Y) / n
+    dW3 = A2.T @ dZ3
+    db3 = dZ3.sum(axis=0)
+    dA2 = dZ3 @ W3.T
+    dZ2 = dA2 * (Z2 > 0)
+    dW2 = A1.T @ dZ2
+    db2 = dZ2.sum(axis=0)
+    dA1 = dZ2 @ W2.T
+    dZ1 = dA1 * (Z1 > 0)
+    dW1 = X.T @ dZ1
+    db1 = dZ1.sum(axis=0)
+    return loss, [dW1, db1, dW2, db2, dW3, db3]
+
+
+def numpy_step(grads_fn, params, X, Y, lr):
+    loss, grads = grads_fn(params, X, Y)
+    for p, g in zip(params, grads):
+        p -= lr * g
+
+
+NUMPY_GRADS = {("sigmoid", "tanh"): numpy_grads_sigmoid_tanh, ("relu", "relu"): numpy_grads_relu}
+
+
+# -- one configuration ------------------------------------------------------------------------
+
+
+def _assert_close(actual, expected, rtol, what):
+    """Close elementwise, relative to each element and to the array's scale."""
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * np.abs(expected).max(), err_msg=what)
+
+
+def _worst(actual, expected) -> float:
+    """The largest difference over all arrays, relative to each array's scale."""
+    return max(float(np.abs(a - e).max() / np.abs(e).max()) for a, e in zip(actual, expected))
+
+
+def check_same_work(init, activations, X, labels, Y, grads_fn, dtype) -> dict:
+    """One step of each from the same weights: same loss, same gradients, same new weights."""
+    rtol = 1e-10 if dtype == "float64" else 2e-4
+    params = [Tensor(p.copy(), requires_grad=True) for p in init]
+    loss = engine_loss(params, activations, Tensor(X), Y)
+    loss.backward()
+    np_params = [p.copy() for p in init]
+    np_loss, np_grads = grads_fn(np_params, X, Y)
+    assert loss.dtype == np.dtype(dtype), loss.dtype
+    np.testing.assert_allclose(loss.item(), np_loss, rtol=rtol)
+    for i, (p, g) in enumerate(zip(params, np_grads)):
+        assert p.grad.dtype == np.dtype(dtype) and g.dtype == np.dtype(dtype), (p.grad.dtype, g.dtype)
+        _assert_close(p.grad, g, rtol, f"engine vs numpy, param {i}")
+    worst = {"engine_vs_numpy": _worst([p.grad for p in params], np_grads)}
+
+    # a full step of each lands on the same weights
+    params = [Tensor(p.copy(), requires_grad=True) for p in init]
+    engine_step(params, activations, Tensor(X), Y, LR)
+    numpy_step(grads_fn, np_params, X, Y, LR)
+    for i, (p, q) in enumerate(zip(params, np_params)):
+        assert p.grad is None
+        _assert_close(p.data, q, rtol, f"step, param {i}")
+
+    if torch is not None:
+        model = torch_model(init, activations)
+        F.cross_entropy(model(torch.from_numpy(X)), torch.from_numpy(labels)).backward()
+        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        torch_grads = [g for m in linears for g in (m.weight.grad.numpy().T, m.bias.grad.numpy())]
+        for i, (tg, g) in enumerate(zip(torch_grads, np_grads)):
+            _assert_close(tg, g, rtol, f"torch vs numpy, param {i}")
+        worst["torch_vs_numpy"] = _worst(torch_grads, np_grads)
+    return worst
+
+
+def time_config(sizes, activations, batch, dtype) -> dict:
+    X, labels, Y, init = make_problem(sizes, batch, dtype)
+    grads_fn = NUMPY_GRADS[activations]
+    result = {"max_rel_grad_diff": check_same_work(init, activations, X, labels, Y, grads_fn, dtype)}
+
+    e_params = [Tensor(p.copy(), requires_grad=True) for p in init]
+    e_X = Tensor(X)
+    n_params = [p.copy() for p in init]
+    runners = {
+        "engine": lambda: engine_step(e_params, activations, e_X, Y, LR),
+        "numpy": lambda: numpy_step(grads_fn, n_params, X, Y, LR),
+    }
+    if torch is not None:
+        model = torch_model(init, activations)
+        optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+        t_X, t_labels = torch.from_numpy(X), torch.from_numpy(labels)
+        runners["torch"] = lambda: torch_step(model, optimizer, t_X, t_labels)
+
+    times: dict = {name: [] for name in runners}
+    faults = dict.fromkeys(runners, 0)
+    for run in runners.values():
+        for _ in range(WARMUP):
+            run()
+    clock = time.perf_counter
+    order = list(runners.items())
+    for i in range(max(1, STEPS // BLOCK)):  # blocks in turn, the order rotating each round
+        for name, run in order[i % len(order):] + order[: i % len(order)]:
+            bucket = times[name]
+            before = _minor_faults()
+            for _ in range(BLOCK):
+                start = clock()
+                run()
+                bucket.append(clock() - start)
+            faults[name] += _minor_faults() - before
+    for name in ("engine", "torch", "numpy"):
+        if name in times:
+            result[f"{name}_ms"] = round(1e3 * statistics.median(times[name]), 4)
+        else:
+            result[f"{name}_ms"] = None
+    # fresh pages faulted in per step: the cost of big temporaries the allocator gave back
+    timed = len(times["engine"])
+    result["minor_page_faults_per_step"] = {name: round(faults[name] / timed, 1) for name in runners}
+    result["engine_over_torch"] = (
+        round(result["engine_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
+    )
+    result["engine_over_numpy"] = round(result["engine_ms"] / result["numpy_ms"], 3)
+    result["numpy_over_torch"] = (
+        round(result["numpy_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
+    )
+    # the issue's targets: no slower than PyTorch, within 1.15x of the hand-written numpy step
+    over_torch = result["engine_over_torch"]
+    within_numpy = result["engine_over_numpy"] <= 1.15
+    result["meets_targets"] = within_numpy and (over_torch is None or over_torch <= 1.0)
+    # the final weights stay finite: every implementation really trained
+    assert all(np.isfinite(p.data).all() for p in e_params)
+    assert all(np.isfinite(p).all() for p in n_params)
+    return result
+
+
+def main() -> None:
+    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    kept = autodiff.keep_freed_memory()
+    configs = {}
+    for name, sizes, activations, batch in CONFIGS:
+        for dtype in DTYPES:
+            configs[f"{name} {dtype}"] = time_config(sizes, activations, batch, dtype)
+    report = {
+        "benchmark": "tensor_sgd_step",
+        "threads": THREADS,
+        "keep_freed_memory": kept,
+        "steps": STEPS,
+        "warmup": WARMUP,
+        "load_avg_1min_at_start": round(load, 2),
+        "configs": configs,
+        "all_targets_met": all(c["meets_targets"] for c in configs.values()),
+        "errors": {"torch": TORCH_ERROR} if TORCH_ERROR else {},
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "total_s": round(time.perf_counter() - start, 1),
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
