@@ -15,8 +15,13 @@ first-moment estimate φ and second-moment estimate ψ built from the shared pie
 Defaults and results are PyTorch's (``torch.optim``, float64, to 1e-12); the slides'
 variants are documented switches. Parameters are anything with ``.data`` and ``.grad``:
 Values and Tensors.
+
+Two modules beside them: ``optim.schedules``, every learning-rate schedule of SPEC §7 as a
+callable ``schedule(t) -> float`` to pass as ``lr``, and ``optim.search``, random and
+coarse-to-fine hyperparameter search (SPEC §8) on any ``concurrent.futures.Executor``.
 """
 
+from . import schedules, search
 from .adaptive import Adadelta, Adagrad, Adam, AdamW, RMSprop
 from .clip import clip_grad_norm_, clip_grad_norm_per_param_, clip_grad_value_
 from .ema import EMA
@@ -39,4 +44,6 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_norm_per_param_",
     "EMA",
+    "schedules",
+    "search",
 ]
