@@ -1,6 +1,54 @@
-"""nn: modules built on autodiff: the scalar MLP now, tensor layers, losses and training later."""
+"""nn: modules built on autodiff.
 
+- ``Module`` (parameters, buffers, state dicts and ``.npz`` files, train/eval, repr),
+  shared by both engines.
+- The scalar engine: ``Neuron``, ``Layer``, ``MLP`` on Values (micrograd's).
+- The tensor engine: ``Linear``, ``Sequential``, the activations, ``Dropout``,
+  ``DropConnect``, ``BatchNorm1d``, and the loss modules.
+- ``nn.functional``: the losses as functions, and the L1/L2 penalties (also here).
+- ``nn.init``: weight initializers.
+"""
+
+from . import functional, init
+from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .batchnorm import BatchNorm1d
+from .container import Sequential
+from .dropout import DropConnect, Dropout
+from .linear import Linear
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, MultiMarginLoss
 from .module import Module, is_parameter
+from .regularization import l1_penalty, l2_penalty
 from .scalar_layers import MLP, Layer, Neuron
+from .state import StateDictError
 
-__all__ = ["Module", "is_parameter", "Neuron", "Layer", "MLP"]
+__all__ = [
+    "Module",
+    "is_parameter",
+    "StateDictError",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Linear",
+    "Sequential",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "Sigmoid",
+    "Tanh",
+    "GELU",
+    "SiLU",
+    "Softmax",
+    "Dropout",
+    "DropConnect",
+    "BatchNorm1d",
+    "MSELoss",
+    "CrossEntropyLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "HingeLoss",
+    "MultiMarginLoss",
+    "l1_penalty",
+    "l2_penalty",
+    "functional",
+    "init",
+]

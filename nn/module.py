@@ -2,16 +2,28 @@
 
 A module keeps its parameters (leaf nodes that require grad) and its submodules as
 ordinary attributes, or in lists and tuples of them; ``named_parameters()`` finds them
-all, in the order they were assigned. Calling a module calls ``forward`` inside an
+all, in the order they were assigned. Attributes whose names start with "_" are private
+(caches, bookkeeping) and never searched. Calling a module calls ``forward`` inside an
 ``autodiff`` scope, so every node it creates is tagged with the module that made it
 (the graph pictures use this to collapse a neuron or a layer into one box).
+
+Buffers are arrays that belong to the model's state but are not trained (BatchNorm's
+running statistics): ``register_buffer`` names them, ``named_buffers()`` finds them, and
+``state_dict()`` holds parameters and buffers alike, under PyTorch-style dotted names
+(``"0.weight"``, ``"2.running_mean"``). ``save``/``load`` write and read that dictionary
+as a ``.npz`` file (``nn.state``), never with pickle.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import os
+from typing import Any, Iterator, Mapping
+
+import numpy as np
 
 from autodiff import Value, context
+
+from . import state
 
 
 def is_parameter(obj: Any) -> bool:
@@ -52,8 +64,10 @@ class Module:
     # -- traversal -----------------------------------------------------------------
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(name, object) for every attribute, with list/tuple items as ``name.i``."""
+        """(name, object) for every public attribute, with list/tuple items as ``name.i``."""
         for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
             if isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
                     yield f"{name}.{i}", item
@@ -96,6 +110,21 @@ class Module:
         """Every parameter, in the order ``named_parameters()`` gives."""
         return [p for _, p in self.named_parameters()]
 
+    def register_buffer(self, name: str, value: np.ndarray) -> None:
+        """Keep ``value`` as the attribute ``name``, saved in the state dict but never trained."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"a buffer name must be an identifier, got {name!r}")
+        setattr(self, name, np.asarray(value))
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(qualified name, array) for every buffer of this module and its submodules."""
+        for module_name, module in self.named_modules():
+            for name in module.__dict__.get("_buffer_names", ()):
+                yield (f"{module_name}.{name}" if module_name else name), getattr(module, name)
+
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (Values to 0.0, Tensors to None, as PyTorch)."""
         for p in self.parameters():
@@ -112,3 +141,75 @@ class Module:
     def eval(self) -> "Module":
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
+
+    # -- state: parameters and buffers by name ------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Name -> a copy of the numbers: each module's parameters, then its buffers.
+
+        Copies (PyTorch shares the storage): a state dict kept as a snapshot, say of the
+        best model so far, does not change as training goes on. A scalar parameter (a
+        Value) becomes a 0-d array.
+        """
+        slots = self._state_slots()
+        return {name: np.array(getattr(owner, attribute)) for name, (owner, attribute) in slots.items()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> "Module":
+        """Set every parameter and buffer from ``state_dict``; returns the module.
+
+        Every name and shape is checked first: a missing or unexpected name, a shape
+        that differs or numbers that are not real raise ``StateDictError`` listing all
+        of them, and then nothing has changed. The numbers are copied, in each
+        parameter's own dtype.
+        """
+        slots = self._state_slots()
+        state.check_state_dict(state_dict, {name: np.shape(getattr(o, a)) for name, (o, a) in slots.items()})
+        for name, (owner, attribute) in slots.items():
+            old, value = getattr(owner, attribute), state_dict[name]
+            new = float(value) if isinstance(old, float) else np.array(value, dtype=old.dtype)
+            setattr(owner, attribute, new)
+        return self
+
+    def _state_slots(self) -> dict[str, tuple[Any, str]]:
+        """Name -> (object, attribute) holding its numbers, module by module as PyTorch
+        orders them: (parameter, "data") for each parameter, then (module, name) for
+        each buffer."""
+        slots: dict[str, tuple[Any, str]] = {}
+        seen: set[int] = set()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, value in module._members():
+                if is_parameter(value) and id(value) not in seen:
+                    seen.add(id(value))
+                    slots[prefix + name] = (value, "data")
+            for buffer in module.__dict__.get("_buffer_names", ()):
+                slots[prefix + buffer] = (module, buffer)
+        return slots
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``state_dict()`` to ``path`` as a ``.npz`` file (exactly that path)."""
+        state.write_npz(path, self.state_dict())
+
+    def load(self, path: str | os.PathLike) -> "Module":
+        """Read a file written by ``save`` (pickling off) and ``load_state_dict`` it.
+
+        A file that is not a readable ``.npz`` of plain arrays raises ``StateDictError``;
+        either way, a file that does not fit the model changes nothing.
+        """
+        return self.load_state_dict(state.read_npz(path))
+
+    # -- printing -------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The settings shown inside this module's parentheses (subclasses fill it in)."""
+        return ""
+
+    def __repr__(self) -> str:
+        """PyTorch's layout: ``Name(settings)``, or one ``(name): child`` line per submodule."""
+        children = [(name, child) for name, child in self._members() if isinstance(child, Module)]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
+        return "\n".join(lines) + "\n)"

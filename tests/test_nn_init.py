@@ -1,0 +1,135 @@
+"""Initializers (SPEC §4): each one's spread on a large tensor within 2% of its formula, the
+bounds of the uniform ones, seeding, in-place filling; and the init table's quantitative
+claim on a 6-layer net (He keeps ReLU activations alive, Xavier lets them shrink)."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pytest
+
+import autodiff
+import nn
+from autodiff import Tensor
+
+FAN_IN, FAN_OUT = 800, 1200  # weight shape (in_features, out_features): 960,000 draws
+
+
+def _weight(dtype=np.float64):
+    return Tensor(np.zeros((FAN_IN, FAN_OUT), dtype=dtype), requires_grad=True)
+
+
+NORMAL = [
+    ("lecun_normal_", {}, 1 / math.sqrt(FAN_IN)),
+    ("xavier_normal_", {}, math.sqrt(2 / (FAN_IN + FAN_OUT))),
+    ("xavier_normal_", {"gain": 5 / 3}, 5 / 3 * math.sqrt(2 / (FAN_IN + FAN_OUT))),
+    ("he_normal_", {}, math.sqrt(2 / FAN_IN)),
+    ("he_normal_", {"negative_slope": 0.1}, math.sqrt(2 / ((1 + 0.01) * FAN_IN))),
+    ("normal_", {"mean": 0.0, "std": 0.01}, 0.01),
+]
+UNIFORM = [
+    ("lecun_uniform_", {}, math.sqrt(3 / FAN_IN)),
+    ("xavier_uniform_", {}, math.sqrt(6 / (FAN_IN + FAN_OUT))),
+    ("he_uniform_", {}, math.sqrt(6 / FAN_IN)),
+    ("he_uniform_", {"negative_slope": 0.2}, math.sqrt(6 / ((1 + 0.04) * FAN_IN))),
+    ("uniform_", {"a": -0.05, "b": 0.05}, 0.05),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, std", NORMAL, ids=[f"{n}{k or ''}" for n, k, _ in NORMAL])
+def test_normal_initializers_have_the_formulas_standard_deviation(name, kwargs, std):
+    w = getattr(nn.init, name)(_weight(), **kwargs, rng=0)
+    assert abs(w.data.std() / std - 1) < 0.02
+    assert abs(w.data.mean()) < 0.02 * std
+    assert abs(w.data.std() / std - 1) < 0.005  # in fact far closer: 960,000 draws
+
+
+@pytest.mark.parametrize("name, kwargs, bound", UNIFORM, ids=[f"{n}{k or ''}" for n, k, _ in UNIFORM])
+def test_uniform_initializers_stay_within_their_bound_and_fill_it(name, kwargs, bound):
+    w = getattr(nn.init, name)(_weight(), **kwargs, rng=0)
+    assert w.data.min() >= -bound and w.data.max() <= bound
+    assert w.data.min() < -0.999 * bound and w.data.max() > 0.999 * bound
+    assert abs(w.data.std() / (bound / math.sqrt(3)) - 1) < 0.02  # U(-r, r) has std r/sqrt(3)
+
+
+def test_fans_follow_our_in_out_layout():
+    assert nn.init.fan_in_and_fan_out(Tensor(np.zeros((784, 64)))) == (784, 64)
+    he = nn.init.he_normal_(Tensor(np.zeros((2000, 10))), rng=1)  # fan_in 2000, not 10
+    assert abs(he.data.std() / math.sqrt(2 / 2000) - 1) < 0.02
+    with pytest.raises(ValueError, match=r"need a 2-D weight .* got shape \(5,\)"):
+        nn.init.xavier_uniform_(Tensor(np.zeros(5)))
+
+
+def test_initializers_fill_in_place_keep_the_dtype_and_are_seeded():
+    w = _weight(np.float32)
+    before = w.data
+    assert nn.init.he_uniform_(w, rng=3) is w and w.data is before and w.data.dtype == np.float32
+    again = nn.init.he_uniform_(_weight(np.float32), rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(w.data, again.data)
+    assert not np.array_equal(w.data, nn.init.he_uniform_(_weight(np.float32), rng=4).data)
+    assert np.all(nn.init.zeros_(w).data == 0)
+    assert np.all(nn.init.constant_(w, 0.25).data == 0.25)
+    array = np.zeros((3, 2))
+    assert nn.init.normal_(array, std=2.0, rng=0) is array and np.all(array != 0)
+
+
+def test_initializers_refuse_bad_arguments():
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        nn.init.normal_(_weight(), std=-1.0)
+    with pytest.raises(ValueError, match="needs a <= b"):
+        nn.init.uniform_(_weight(), a=1.0, b=0.0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        nn.init.he_normal_(_weight(), rng="seed")
+    with pytest.raises(TypeError, match="fills a Tensor or a float numpy array"):
+        nn.init.zeros_([1.0, 2.0])
+
+
+def test_linear_takes_an_initializer_by_name_or_as_a_function():
+    xavier = nn.Linear(FAN_IN, FAN_OUT, init="xavier_normal", rng=0).weight.data
+    assert abs(xavier.std() / math.sqrt(2 / (FAN_IN + FAN_OUT)) - 1) < 0.02
+    np.testing.assert_array_equal(xavier, nn.init.xavier_normal_(_weight(), rng=0).data)
+    assert np.all(nn.Linear(3, 2, init="zeros").weight.data == 0)
+    standard = nn.Linear(FAN_IN, 50, init=functools.partial(nn.init.normal_, std=1.0), rng=0).weight.data
+    assert abs(standard.std() - 1) < 0.02
+
+
+# -- the init table (SPEC §4, deck 004), its quantitative part ------------------------------
+
+
+def layer_stds(init, activation, depth=6, width=100, seed=0):
+    """The std of each layer's activations in a 6-layer net of ``width`` units, on 1000
+    standard-normal samples (the setting of the slides' histograms)."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((1000, width))
+    stds = []
+    with autodiff.no_grad():
+        for _ in range(depth):
+            h = getattr(nn.Linear(width, width, init=init, rng=rng)(h), activation)()
+            stds.append(float(h.data.std()))
+    return np.array(stds)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_he_keeps_relu_activations_within_a_factor_of_2_across_6_layers(seed):
+    stds = layer_stds("he_normal", "relu", seed=seed)
+    assert stds.max() / stds.min() < 2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_xavier_lets_relu_activations_shrink_layer_by_layer(seed):
+    stds = layer_stds("xavier_normal", "relu", seed=seed)
+    assert np.all(np.diff(stds) < 0)
+    assert stds[-1] < stds[0] / 4  # about 1/sqrt(2) per layer: (1/sqrt(2))^5 = 0.18
+    assert stds[-1] < layer_stds("he_normal", "relu", seed=seed)[-1] / 4
+
+
+def test_standard_normal_init_saturates_deep_sigmoid_layers():
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((1000, 100))
+    with autodiff.no_grad():
+        for _ in range(6):
+            h = nn.Linear(100, 100, init=functools.partial(nn.init.normal_, std=1.0), rng=rng)(h).sigmoid()
+            saturated = np.mean((h.data < 0.01) | (h.data > 0.99))
+            assert saturated > 0.3  # piled up at 0 and 1: sigma' = sigma(1 - sigma) is ~0 there
