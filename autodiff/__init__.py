@@ -10,7 +10,7 @@ from .engine import Edge, Step, backward, backward_steps, grad, topological_orde
 from .gradcheck import GradcheckError, gradcheck
 from .memory import keep_freed_memory
 from .scalar import Op, Value
-from .tensor import Tensor, concatenate, stack
+from .tensor import Tensor, concatenate, linear, softmax_cross_entropy, stack
 from .tensor_ops import TensorOp
 
 __all__ = [
@@ -20,6 +20,8 @@ __all__ = [
     "TensorOp",
     "concatenate",
     "stack",
+    "linear",
+    "softmax_cross_entropy",
     "grad",
     "backward",
     "backward_steps",

@@ -22,8 +22,7 @@ def is_grad_enabled() -> bool:
     return grad_enabled
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+class collector_paused:
     """Pause Python's cycle collector for the block (it comes back on exit, even on an error).
 
     Graph nodes hold no reference cycles and are freed by reference counting, but
@@ -31,13 +30,17 @@ def collector_paused() -> Iterator[None]:
     again, as new nodes are made. Building a graph inside a module call and running
     backward() are the two places that make most nodes, so both pause it. Nothing is
     lost: any cyclic garbage made meanwhile is collected after the block.
+    (A class rather than a generator: it is entered on every backward() and module call.)
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.was_enabled:
             gc.enable()
 
 

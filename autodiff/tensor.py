@@ -507,3 +507,39 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     if not -(tensors[0].ndim + 1) <= axis <= tensors[0].ndim:
         raise ValueError(f"stack: axis {axis} is out of range for tensors of shape {tensors[0].shape}")
     return tensors[0]._apply(ops.STACK, tensors, (axis,))
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight + bias as one node (the slides' Z = X W + B; weight of shape (in, out)).
+
+    The same numbers and gradients as ``x @ weight + bias``, in one op instead of two.
+    """
+    if bias is None:
+        return x @ weight
+    out_features = weight.shape[-1] if weight.ndim else None
+    if weight.ndim != 2 or bias.shape != (out_features,):
+        raise ValueError(
+            f"linear needs a weight of shape (in, out) and a bias of shape (out,), "
+            f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
+        )
+    ops._matmul_check(x.data, weight.data)
+    return x._apply(ops.LINEAR, (x, weight, bias))
+
+
+def softmax_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """-Σ_c t_c log softmax(z)_c for each row of logits z (classes on the last axis) against
+    probability (or one-hot) rows t of the same shape (a Tensor, or an array taken as a
+    constant), then ``reduction`` none, sum or mean.
+
+    One node whose gradient is softmax(z) - t (for rows of t that sum to 1), computed
+    stably: logits of +-1000 give finite losses and exact gradients.
+    """
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
+    target = logits._lift(target, "softmax_cross_entropy")  # an array of targets is a constant
+    if logits.ndim == 0 or logits.shape != target.shape:
+        raise ValueError(
+            f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
+            f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
+        )
+    return logits._apply(ops.CROSS_ENTROPY, (logits, target), (reduction,))

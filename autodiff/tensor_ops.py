@@ -73,6 +73,10 @@ def softmax(x: Any, axis: int) -> Any:
     return x.softmax(axis) if _is_tensor(x) else _softmax(x, axis)
 
 
+def log_softmax(x: Any, axis: int) -> Any:
+    return x.log_softmax(axis) if _is_tensor(x) else _log_softmax(x, axis)
+
+
 def erf(x: Any) -> Any:
     return x.erf() if _is_tensor(x) else _erf(x)
 
@@ -307,6 +311,46 @@ def _softplus_vjp(g, out, needs, a, beta, threshold):
     return (g * (linear + (1 - linear) * sigmoid(beta * a)),)
 
 
+def _linear_forward(x, w, b):
+    """x @ W + b, the bias added in place (one array instead of two)."""
+    out = x @ w
+    out += b
+    return out
+
+
+def _linear_vjp(g, out, needs, x, w, b):
+    """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows (batch axes)."""
+    rows = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
+    dx = _matmul_vjp(g, out, (True, False), x, w)[0] if needs[0] else None
+    dw = _matmul_vjp(g, out, (False, True), x, w)[1] if needs[1] else None
+    db = rows.sum(axis=0) if needs[2] else None
+    return dx, dw, db
+
+
+def _per_row(g: Any, z: Any, reduction: str) -> Any:
+    """The upstream gradient of each row's loss, shaped to broadcast over its classes."""
+    if reduction == "none":
+        return g.reshape(g.shape + (1,))
+    if reduction == "mean":
+        return g * (1.0 / (z.size // z.shape[-1]))
+    return g
+
+
+def _cross_entropy_forward(z, t, reduction):
+    """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or mean."""
+    losses = -(t * _log_softmax(z, -1)).sum(axis=-1)
+    return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
+
+
+def _cross_entropy_vjp(g, out, needs, z, t, reduction):
+    """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
+    each row times its upstream gradient."""
+    g_row = _per_row(g, z, reduction)
+    dz = (softmax(z, -1) * t.sum(axis=-1, keepdims=True) - t) * g_row if needs[0] else None
+    dt = -log_softmax(z, -1) * g_row if needs[1] else None
+    return dz, dt
+
+
 def _concatenate_forward(*args):
     *arrays, axis = args
     return np.concatenate(arrays, axis=axis)
@@ -423,3 +467,7 @@ BROADCAST = TensorOp(
 CAST = TensorOp("cast", lambda a, dtype: a.astype(dtype), lambda g, out, needs, a, dtype: (cast(g, a.dtype),))
 CONCATENATE = TensorOp("concatenate", _concatenate_forward, _concatenate_vjp)
 STACK = TensorOp("stack", _stack_forward, _stack_vjp)
+
+# fused forms of what a layer and a loss do every step: fewer nodes, fewer temporaries
+LINEAR = TensorOp("linear", _linear_forward, _linear_vjp)
+CROSS_ENTROPY = TensorOp("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import Tensor
+from autodiff import Tensor, softmax_cross_entropy
 
 from .inputs import as_tensor, check_reduction, numbers_of, reduce
 from .regularization import is_bias, l1_penalty, l2_penalty
@@ -119,17 +119,17 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
     ``target`` holds class indices, shape (N,): then the loss is -log softmax(s)_y,
     the log-probability of the true class; or one-hot / probability rows, shape (N, C).
-    Computed through log_softmax, so logits of ±1000 give finite losses and gradients.
+    One node (``autodiff.softmax_cross_entropy``) whose gradient is softmax(s) - y,
+    computed through log-softmax, so logits of ±1000 give finite losses and gradients.
     """
     check_reduction(reduction, "cross_entropy")
     logits = as_tensor(input)
     shape = _class_scores_shape(logits, "cross_entropy")
-    log_p = logits.log_softmax(axis=-1)
     if np.shape(numbers_of(target)) == shape:
-        per_sample = -(log_p * _target_tensor(target)).sum(axis=-1)
-    else:
-        per_sample = -_pick(log_p, class_indices(target, shape, "cross_entropy"))
-    return reduce(per_sample, reduction)
+        rows = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=logits.dtype))
+    else:  # class indices become one-hot rows
+        rows = Tensor(np.eye(shape[-1], dtype=logits.dtype)[class_indices(target, shape, "cross_entropy")])
+    return softmax_cross_entropy(logits, rows, reduction)
 
 
 def _clamped_log(x: Tensor) -> Tensor:

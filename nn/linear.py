@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autodiff import Tensor
+from autodiff import Tensor, linear
 
 from . import init as initializers
 from .module import Module
@@ -73,8 +73,8 @@ class Linear(Module):
             self.bias = Tensor(np.zeros(self.out_features, dtype=dtype), requires_grad=True, label="bias")
 
     def forward(self, x: Any) -> Tensor:
-        z = x @ self.weight
-        return z if self.bias is None else z + self.bias
+        """x @ weight + bias, one node (``autodiff.linear``)."""
+        return linear(x if isinstance(x, Tensor) else Tensor(x), self.weight, self.bias)
 
     def extra_repr(self) -> str:
         bias = self.bias is not None

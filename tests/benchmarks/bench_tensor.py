@@ -8,8 +8,12 @@ gradients cleared. Two nets, each in float32 and float64:
 
 The three implementations start from the same weights and see the same batch:
 
-- this engine, written as a user writes it with the Tensor API (``engine_step``; the
-  loss via ``log_softmax``, the labels one-hot);
+- this engine, written as a user writes it with autodiff alone (``engine_step``:
+  ``autodiff.linear`` layers, ``autodiff.softmax_cross_entropy`` against one-hot labels,
+  the update by hand);
+- this engine through ``nn`` and ``optim``, written as the PyTorch step is
+  (``nn_step``: ``nn.Sequential`` of ``nn.Linear``, ``nn.functional.cross_entropy`` on
+  integer labels, ``optim.SGD``);
 - PyTorch eager (``torch==2.13.0``): ``nn.Sequential`` of ``nn.Linear`` layers,
   ``F.cross_entropy`` on integer labels, ``torch.optim.SGD``;
 - numpy by hand: forward, the hand-derived backward pass, update, written the
@@ -50,6 +54,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import autodiff  # noqa: E402
+import nn  # noqa: E402
+import optim  # noqa: E402
 from autodiff import Tensor  # noqa: E402
 
 try:
@@ -107,13 +113,14 @@ def make_problem(sizes, batch, dtype, seed=0):
 
 
 def engine_loss(params, activations, X, Y):
-    """Mean softmax cross-entropy of the MLP's logits against one-hot Y."""
+    """Mean softmax cross-entropy of the MLP's logits against one-hot Y, with the engine's
+    fused layer and loss (each one node: x @ W + b, and log-softmax against Y)."""
     h = X
     for i in range(0, len(params), 2):
-        h = h @ params[i] + params[i + 1]
+        h = autodiff.linear(h, params[i], params[i + 1])
         if i // 2 < len(activations):
             h = getattr(h, activations[i // 2])()  # h.sigmoid(), h.tanh(), h.relu()
-    return -(Y * h.log_softmax(axis=1)).sum() / len(X)
+    return autodiff.softmax_cross_entropy(h, Y)
 
 
 def engine_step(params, activations, X, Y, lr):
@@ -124,6 +131,31 @@ def engine_step(params, activations, X, Y, lr):
         for p in params:
             p.data -= lr * p.grad
             p.grad = None
+
+
+# -- (a') this engine through nn and optim, as the PyTorch step is written --------------------
+
+
+def nn_model(params, activations):
+    """nn.Sequential of nn.Linear layers (weight (in, out)) and activation modules."""
+    layers = []
+    for i in range(0, len(params), 2):
+        W, b = params[i], params[i + 1]
+        linear = nn.Linear(W.shape[0], W.shape[1], dtype=W.dtype)
+        linear.weight.data[...] = W
+        linear.bias.data[...] = b
+        layers.append(linear)
+        if i // 2 < len(activations):
+            activation = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+            layers.append(activation[activations[i // 2]]())
+    return nn.Sequential(*layers)
+
+
+def nn_step(model, optimizer, X, labels):
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(X), labels)
+    loss.backward()
+    optimizer.step()
 
 
 # -- (b) PyTorch eager ------------------------------------------------------------------------
@@ -273,6 +305,9 @@ def time_config(sizes, activations, batch, dtype) -> dict:
         "engine": lambda: engine_step(e_params, activations, e_X, Y, LR),
         "numpy": lambda: numpy_step(grads_fn, n_params, X, Y, LR),
     }
+    nn_net = nn_model(init, activations)
+    nn_optimizer = optim.SGD(nn_net.parameters(), lr=LR)
+    runners["engine_nn"] = lambda: nn_step(nn_net, nn_optimizer, e_X, labels)
     if torch is not None:
         model = torch_model(init, activations)
         optimizer = torch.optim.SGD(model.parameters(), lr=LR)
@@ -295,7 +330,7 @@ def time_config(sizes, activations, batch, dtype) -> dict:
                 run()
                 bucket.append(clock() - start)
             faults[name] += _minor_faults() - before
-    for name in ("engine", "torch", "numpy"):
+    for name in ("engine", "engine_nn", "torch", "numpy"):
         if name in times:
             result[f"{name}_ms"] = round(1e3 * statistics.median(times[name]), 4)
         else:
@@ -307,6 +342,10 @@ def time_config(sizes, activations, batch, dtype) -> dict:
         round(result["engine_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
     )
     result["engine_over_numpy"] = round(result["engine_ms"] / result["numpy_ms"], 3)
+    result["engine_nn_over_torch"] = (
+        round(result["engine_nn_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
+    )
+    result["engine_nn_over_numpy"] = round(result["engine_nn_ms"] / result["numpy_ms"], 3)
     result["numpy_over_torch"] = (
         round(result["numpy_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
     )
