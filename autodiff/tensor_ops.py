@@ -339,7 +339,10 @@ def _per_row(g: Any, z: Any, reduction: str) -> Any:
 def _cross_entropy_forward(z, t, reduction):
     """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or mean."""
     losses = -(t * _log_softmax(z, -1)).sum(axis=-1)
-    return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total if reduction == "sum" else total / max(losses.size, 1)
 
 
 def _cross_entropy_vjp(g, out, needs, z, t, reduction):
