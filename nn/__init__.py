@@ -7,9 +7,12 @@
   ``DropConnect``, ``BatchNorm1d``, and the loss modules.
 - ``nn.functional``: the losses as functions, and the L1/L2 penalties (also here).
 - ``nn.init``: weight initializers.
+- ``nn.data`` (batches, splits, K-fold, early stopping), ``nn.datasets`` (toy problems,
+  the digits, MNIST) and ``nn.metrics`` (accuracy to ROC/PR curves).
+- ``fit``, ``evaluate``, ``predict`` and the ``History`` of a run (``nn.training``).
 """
 
-from . import functional, init
+from . import data, datasets, functional, init, metrics
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .batchnorm import BatchNorm1d
 from .container import Sequential
@@ -20,6 +23,7 @@ from .module import Module, is_parameter
 from .regularization import l1_penalty, l2_penalty
 from .scalar_layers import MLP, Layer, Neuron
 from .state import StateDictError
+from .training import History, evaluate, fit, predict
 
 __all__ = [
     "Module",
@@ -51,4 +55,11 @@ __all__ = [
     "l2_penalty",
     "functional",
     "init",
+    "data",
+    "datasets",
+    "metrics",
+    "fit",
+    "evaluate",
+    "predict",
+    "History",
 ]

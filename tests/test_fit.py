@@ -1,0 +1,433 @@
+"""nn.fit, nn.evaluate, nn.predict and the History of a run (SPEC §5's training loop)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+import autodiff
+import nn
+import optim
+import viz
+from nn import datasets
+from nn import functional as F
+from nn.data import EarlyStopping
+from nn.training import predicted_labels
+
+
+def regression_data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = X @ np.array([[1.5], [-2.0], [0.5]]) + 0.25 + 0.1 * rng.normal(size=(n, 1))
+    return X, y
+
+
+def blobs(n_per_class=40, seed=0):
+    return datasets.make_blobs(3 * n_per_class, centers=[[0.0, 3.0], [3.0, -2.0], [-3.0, -2.0]], rng=seed)
+
+
+class Probe(nn.Module):
+    """The identity, noting the mode and whether a graph is recorded at each call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, autodiff.is_grad_enabled()))
+        return x
+
+
+# -- it learns ------------------------------------------------------------------------------
+
+
+def test_linear_regression_reaches_the_least_squares_solution():
+    X, y = regression_data()
+    model = nn.Linear(3, 1, rng=0)
+    history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.3), (X, y),
+                     epochs=300, batch_size=len(X), progress=False)
+    solution, *_ = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)
+    np.testing.assert_allclose(model.weight.data, solution[:3], atol=1e-9)
+    np.testing.assert_allclose(model.bias.data, solution[3], atol=1e-9)
+    assert history["loss"][-1] == pytest.approx(np.mean((np.c_[X, np.ones(len(X))] @ solution - y) ** 2))
+
+
+def test_minibatch_sgd_with_a_decaying_lr_gets_close_to_least_squares():
+    X, y = regression_data(n=200)
+    model = nn.Linear(3, 1, rng=0)
+    schedule = optim.schedules.inverse_time_decay(0.1, 0.01)
+    nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=schedule), (X, y), epochs=40, batch_size=16,
+           progress=False)
+    solution, *_ = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)
+    np.testing.assert_allclose(model.weight.data, solution[:3], atol=0.02)
+
+
+def test_a_classifier_on_blobs_reaches_high_accuracy():
+    X, y = blobs()
+    X_val, y_val = blobs(seed=1)
+    model = nn.Sequential(nn.Linear(2, 16, rng=0), nn.ReLU(), nn.Linear(16, 3, rng=1))
+    history = nn.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), (X, y),
+                     epochs=15, batch_size=16, val_data=(X_val, y_val), metrics=["accuracy"], progress=False)
+    assert history["val_accuracy"][-1] >= 0.95
+    assert history["loss"][-1] < history["loss"][0]
+    scores = nn.predict(model, X_val)
+    assert scores.shape == (len(X_val), 3)
+    result = nn.evaluate(model, nn.CrossEntropyLoss(), (X_val, y_val), metrics=["accuracy", "error_rate"])
+    assert result["accuracy"] == history["val_accuracy"][-1] == nn.metrics.accuracy(y_val, scores.argmax(1))
+    assert result["error_rate"] == pytest.approx(1 - result["accuracy"])
+    assert result["loss"] == pytest.approx(history["val_loss"][-1])
+
+
+def test_fit_does_what_the_hand_written_loop_does():
+    X, y = regression_data(n=30)
+    fitted, by_hand = nn.Linear(3, 1, rng=0), nn.Linear(3, 1, rng=0)
+    nn.fit(fitted, F.mse_loss, optim.SGD(fitted.parameters(), lr=0.1, momentum=0.9), (X, y),
+           epochs=3, batch_size=8, shuffle=False, progress=False)
+    opt = optim.SGD(by_hand.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        for start in range(0, 30, 8):
+            opt.zero_grad()
+            F.mse_loss(by_hand(autodiff.Tensor(X[start:start + 8])), y[start:start + 8]).backward()
+            opt.step()
+    np.testing.assert_array_equal(fitted.weight.data, by_hand.weight.data)
+    np.testing.assert_array_equal(fitted.bias.data, by_hand.bias.data)
+
+
+# -- what the history holds ---------------------------------------------------------------------
+
+
+def test_history_counts_iterations_and_epochs_exactly():
+    X, y = regression_data(n=103)
+    model = nn.Linear(3, 1, rng=0)
+    history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.01), (X, y), epochs=4,
+                     batch_size=10, val_data=(X[:20], y[:20]), progress=False)
+    per_epoch = math.ceil(103 / 10)  # 11: ten batches of 10, one of 3
+    assert len(history.iterations["loss"]) == len(history.iterations["lr"]) == 4 * per_epoch
+    assert history.iterations["iteration"] == list(range(4 * per_epoch))
+    assert [r["epoch"] for r in history.epochs] == [1, 2, 3, 4]
+    assert [r["iterations"] for r in history.epochs] == [11, 22, 33, 44]
+    assert list(history) == ["loss", "val_loss"] and len(history) == 2
+    assert len(history["loss"]) == len(history["val_loss"]) == 4
+    sizes = np.array([10] * 10 + [3])
+    for epoch in range(4):  # the epoch's loss is the batch losses' mean weighted by batch size
+        losses = np.array(history.iterations["loss"][epoch * 11:(epoch + 1) * 11])
+        assert history["loss"][epoch] == pytest.approx(np.sum(losses * sizes) / 103, rel=1e-12)
+    with pytest.raises(KeyError, match="val_accuracy"):
+        history["val_accuracy"]
+    with pytest.raises(KeyError):
+        history["epoch"]  # bookkeeping: in the records, not a series
+    assert history.best_epoch is None and history.stopped_epoch is None
+    assert "4 epochs, 44 iterations" in repr(history)
+
+
+def test_the_lr_of_every_step_follows_the_schedule_and_continues_across_fits():
+    X, y = regression_data(n=50)
+    schedule = optim.schedules.step_decay(0.1, step_size=7, gamma=0.5)
+    model = nn.Linear(3, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=schedule)
+    first = nn.fit(model, F.mse_loss, opt, (X, y), epochs=3, batch_size=16, progress=False)  # 4 per epoch
+    assert first.iterations["lr"] == [schedule(k) for k in range(12)]
+    assert [r["lr"] for r in first.epochs] == [schedule(3), schedule(7), schedule(11)]
+    second = nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=16, progress=False)
+    assert second.iterations["iteration"] == list(range(12, 20))
+    assert second.iterations["lr"] == [schedule(k) for k in range(12, 20)]
+    assert opt.step_count == 20
+
+
+def test_viz_plots_the_history_per_epoch_and_per_iteration():
+    X, y = blobs(n_per_class=10)
+    model = nn.Sequential(nn.Linear(2, 3, rng=0))
+    history = nn.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=3,
+                     batch_size=8, val_data=(X, y), metrics=["accuracy"], progress=False)
+    fig = viz.plot_history(history)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[0].lines[0].get_xdata()) == 3
+    fig = viz.plot_history(history.iterations, x="iteration")
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "lr"]
+    assert fig.axes[0].get_xlabel() == "iteration" and len(fig.axes[0].lines[0].get_xdata()) == 12
+
+
+def test_batches_are_reshuffled_every_epoch_by_a_seeded_rng():
+    X = np.arange(20.0).reshape(20, 1)
+
+    def orders(**options):
+        seen = []
+
+        def loss_fn(out, y):
+            seen.extend(y[:, 0].tolist())
+            return F.mse_loss(out, y)
+
+        model = nn.Linear(1, 1, rng=0)
+        nn.fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.0), (X, X), epochs=3, batch_size=6,
+               progress=False, **options)
+        return [seen[i * 20:(i + 1) * 20] for i in range(3)]
+
+    epochs = orders(rng=1)
+    assert all(sorted(order) == list(range(20)) for order in epochs)  # each epoch sees every row once
+    assert epochs[0] != epochs[1] != epochs[2]
+    assert orders(rng=1) == epochs  # the same seed, the same batches
+    assert orders(rng=2) != epochs
+    assert orders(shuffle=False) == [list(range(20))] * 3
+
+
+# -- metrics and callbacks ----------------------------------------------------------------------
+
+
+def test_metrics_by_name_function_pair_or_dict():
+    X, y = blobs(n_per_class=10)
+    model = nn.Sequential(nn.Linear(2, 3, rng=0))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def top_score_mean(y_true, scores):
+        return float(scores.max(axis=1).mean())
+
+    history = nn.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=2, batch_size=30, val_data=(X, y),
+                     metrics=["accuracy", top_score_mean, ("top2", lambda t, s: nn.metrics.top_k_accuracy(t, s, 2))],
+                     progress=False)
+    assert list(history) == ["loss", "accuracy", "top_score_mean", "top2", "val_loss", "val_accuracy",
+                             "val_top_score_mean", "val_top2"]
+    result = nn.evaluate(model, nn.CrossEntropyLoss(), (X, y), metrics={"mean": top_score_mean})
+    assert result["mean"] == pytest.approx(top_score_mean(y, nn.predict(model, X)))
+
+
+def test_training_metrics_are_measured_on_the_epochs_batches():
+    X, y = blobs(n_per_class=10)
+    model = nn.Sequential(nn.Linear(2, 3, rng=0))
+    seen = []
+
+    def loss_fn(out, yb):
+        seen.append((out.data.argmax(axis=1), yb))
+        return F.cross_entropy(out, yb)
+
+    history = nn.fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=1, batch_size=7,
+                     metrics=["accuracy"], progress=False)
+    predicted, targets = (np.concatenate(parts) for parts in zip(*seen))
+    assert history["accuracy"] == [np.mean(predicted == targets)]
+
+
+def test_callbacks_see_each_record_may_add_series_and_may_stop():
+    X, y = regression_data(n=20)
+    model = nn.Linear(3, 1, rng=0)
+    records = []
+
+    def note(record):
+        records.append(dict(record))
+        record["weight_norm"] = float(np.linalg.norm(model.weight.data))
+
+    def stop_after_three(record):
+        return record["epoch"] == 3
+
+    history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=10,
+                     batch_size=5, val_data=(X, y), callbacks=[note, stop_after_three], progress=False)
+    assert len(history.epochs) == 3 and [r["epoch"] for r in records] == [1, 2, 3]
+    assert set(records[0]) == {"epoch", "loss", "val_loss", "lr", "iterations", "seconds"}
+    assert list(history) == ["loss", "val_loss", "weight_norm"]
+    assert history["weight_norm"][-1] == pytest.approx(np.linalg.norm(model.weight.data))
+    assert history.stopped_epoch is None  # stopped by a callback, not by early stopping
+
+
+# -- early stopping -----------------------------------------------------------------------------
+
+
+def test_early_stopping_stops_at_the_right_epoch_and_restores_the_best_weights():
+    X, y = regression_data(n=20)
+    model = nn.Linear(3, 1, rng=0)
+    scripted = [5.0, 4.0, 3.0, 3.5, 3.2, 2.0, 1.0]  # best at epoch 3, then two epochs without improvement
+    weights = {}
+
+    def score(record):
+        record["score"] = scripted[record["epoch"] - 1]
+        weights[record["epoch"]] = model.state_dict()
+
+    history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=7, batch_size=5,
+                     callbacks=[score], early_stopping=EarlyStopping(patience=2), monitor="score", progress=False)
+    assert history.stopped_epoch == 5 and len(history.epochs) == 5
+    assert history.best_epoch == 3
+    assert history["score"] == scripted[:5]
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, weights[3][name])
+    assert not np.array_equal(weights[3]["weight"], weights[5]["weight"])
+
+
+def test_early_stopping_on_a_real_validation_loss_restores_its_minimum():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(12, 1))
+    y = np.sin(3 * X) + 0.3 * rng.normal(size=X.shape)
+    X_val = np.linspace(-1, 1, 100)[:, None]
+    model = nn.Sequential(nn.Linear(1, 64, rng=0), nn.Tanh(), nn.Linear(64, 64, rng=1), nn.Tanh(),
+                          nn.Linear(64, 1, rng=2))
+    history = nn.fit(model, F.mse_loss, optim.Adam(model.parameters(), lr=0.01), (X, y), epochs=600,
+                     batch_size=12, val_data=(X_val, np.sin(3 * X_val)), early_stopping=EarlyStopping(20),
+                     progress=False)
+    val = history["val_loss"]
+    assert history.stopped_epoch == len(val) < 600
+    assert history.best_epoch == int(np.argmin(val)) + 1 == len(val) - 20
+    assert nn.evaluate(model, F.mse_loss, (X_val, np.sin(3 * X_val)))["loss"] == pytest.approx(min(val))
+
+
+def test_early_stopping_watching_val_loss_needs_val_data():
+    X, y = regression_data(n=10)
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="no val_data"):
+        nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2, batch_size=5,
+               early_stopping=EarlyStopping(1), progress=False)
+
+
+# -- modes ---------------------------------------------------------------------------------------
+
+
+def test_training_runs_in_train_mode_and_validation_in_eval_mode_without_a_graph():
+    X, y = regression_data(n=12)
+    probe = Probe()
+    model = nn.Sequential(probe, nn.Linear(3, 8, rng=0), nn.Dropout(0.5, rng=0), nn.BatchNorm1d(8),
+                          nn.Linear(8, 1, rng=1))
+    nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.01), (X, y), epochs=2, batch_size=6,
+           val_data=(X, y), progress=False)
+    # per epoch: two training batches of 6, then validation, also in batches of 6
+    assert probe.calls == [(True, True)] * 2 + [(False, False)] * 2 + [(True, True)] * 2 + [(False, False)] * 2
+    assert model.training and all(m.training for _, m in model.named_modules())
+
+
+def test_every_submodule_gets_its_own_mode_back():
+    X, y = regression_data(n=12)
+    model = nn.Sequential(nn.Linear(3, 8, rng=0), nn.BatchNorm1d(8), nn.Linear(8, 1, rng=1))
+    model[1].eval()  # frozen statistics, say
+    frozen_mean = model[1].running_mean.copy()
+    nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.01), (X, y), epochs=1, batch_size=6,
+           progress=False)
+    assert model.training and model[0].training and not model[1].training
+    assert not np.array_equal(model[1].running_mean, frozen_mean)  # fit trained it in training mode
+    model.eval()
+    nn.predict(model, X)
+    nn.evaluate(model, F.mse_loss, (X, y))
+    assert not any(m.training for _, m in model.named_modules())
+
+
+def test_evaluation_is_deterministic_with_dropout():
+    X, y = regression_data(n=16)
+    model = nn.Sequential(nn.Linear(3, 32, rng=0), nn.Dropout(0.5, rng=0), nn.Linear(32, 1, rng=1))
+    first, second = nn.predict(model, X), nn.predict(model, X, batch_size=5)
+    np.testing.assert_allclose(first, second, rtol=1e-12)
+    assert nn.evaluate(model, F.mse_loss, (X, y))["loss"] == pytest.approx(
+        nn.evaluate(model, F.mse_loss, (X, y), batch_size=3)["loss"], rel=1e-12)
+    assert model.training  # still in the mode it was in
+
+
+# -- the scalar engine ------------------------------------------------------------------------------
+
+
+def svm_loss(outputs, y):
+    assert all(isinstance(s, autodiff.Value) for s in outputs) and all(isinstance(t, int) for t in y)
+    return sum((1 - t * s).relu() for t, s in zip(y, outputs)) * (1 / len(outputs))
+
+
+def test_the_scalar_mlp_trains_on_lists_of_values():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(40, 2))
+    X = X[np.abs(X[:, 0] + X[:, 1]) > 0.3][:24]  # two classes with a margin between them
+    y = np.where(X[:, 0] + X[:, 1] > 0, 1, -1)
+    model = nn.MLP(2, [8, 1], seed=0)
+    history = nn.fit(model, svm_loss, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=25, batch_size=8,
+                     val_data=(X, y), metrics=["accuracy"], progress=False)
+    assert len(history.iterations["loss"]) == 25 * 3
+    assert history["val_accuracy"][-1] == 1.0 and history["val_loss"][-1] < history["val_loss"][0]
+    scores = nn.predict(model, X)
+    assert scores.shape == (24,) and np.all(np.sign(scores) == y)
+    assert predicted_labels(scores, y).tolist() == y.tolist()
+
+
+def test_a_scalar_mlp_with_several_outputs_gives_lists_of_values():
+    X, y = blobs(n_per_class=4)
+    model = nn.MLP(2, [4, 3], seed=0)
+
+    def cross_entropy(outputs, targets):
+        total = 0
+        for scores, t in zip(outputs, targets):
+            exps = [s.exp() for s in scores]
+            total = total - (exps[t] / sum(exps)).log()
+        return total * (1 / len(outputs))
+
+    history = nn.fit(model, cross_entropy, optim.Adam(model.parameters(), lr=0.05), (X / 3, y), epochs=20,
+                     batch_size=12, metrics=["accuracy"], progress=False)
+    assert history["loss"][-1] < history["loss"][0] and history["accuracy"][-1] == 1.0
+    assert nn.predict(model, X / 3).shape == (12, 3)
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def setup():
+    X, y = regression_data(n=10)
+    model = nn.Linear(3, 1, rng=0)
+    return model, optim.SGD(model.parameters(), lr=0.1), X, y
+
+
+def test_mismatched_lengths_name_both_numbers(setup):
+    model, opt, X, y = setup
+    with pytest.raises(ValueError, match=r"train_data has 10 inputs .* but 9 targets"):
+        nn.fit(model, F.mse_loss, opt, (X, y[:9]), epochs=1, batch_size=2, progress=False)
+    with pytest.raises(ValueError, match=r"val_data has 10 inputs .* but 8 targets"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=1, batch_size=2, val_data=(X, y[:8]), progress=False)
+    with pytest.raises(ValueError, match=r"data has 10 inputs .* but 7 targets"):
+        nn.evaluate(model, F.mse_loss, (X, y[:7]))
+    with pytest.raises(TypeError, match=r"pair \(X, y\)"):
+        nn.fit(model, F.mse_loss, opt, X, epochs=1, batch_size=2, progress=False)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True, None])
+def test_batch_size_must_be_a_positive_int(setup, batch_size):
+    model, opt, X, y = setup
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=1, batch_size=batch_size, progress=False)
+
+
+def test_other_bad_arguments_are_named(setup):
+    model, opt, X, y = setup
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=0, batch_size=2, progress=False)
+    with pytest.raises(TypeError, match="one Value or a Tensor with one element.*shape \\(10, 1\\)"):
+        nn.fit(model, lambda out, t: F.mse_loss(out, t, reduction="none"), opt, (X, y), epochs=1, batch_size=10,
+               progress=False)
+    with pytest.raises(ValueError, match="none of the model's parameters"):
+        nn.fit(nn.Linear(3, 1), F.mse_loss, opt, (X, y), epochs=1, batch_size=2, progress=False)
+    with pytest.raises(TypeError, match="must be an optim.Optimizer"):
+        nn.fit(model, F.mse_loss, object(), (X, y), epochs=1, batch_size=2, progress=False)
+    with pytest.raises(TypeError, match="must be an nn.Module"):
+        nn.predict(lambda x: x, X)
+    with pytest.raises(ValueError, match="unknown metric 'f1'"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=1, batch_size=2, metrics=["f1"], progress=False)
+    with pytest.raises(TypeError, match="wrap one metric in a list"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=1, batch_size=2, metrics="accuracy", progress=False)
+    with pytest.raises(ValueError, match="no usable name"):
+        nn.evaluate(model, F.mse_loss, (X, y), metrics=[lambda t, s: 0.0])
+    with pytest.raises(TypeError, match="callback 0 is a str"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=1, batch_size=2, callbacks=["print"], progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        nn.predict(model, X, batch_size=0)
+    assert opt.step_count == 0  # every check came before the first update
+
+
+# -- the progress bar and the labels of scores ------------------------------------------------------
+
+
+def test_the_progress_bar_can_be_turned_off(setup, capsys):
+    model, opt, X, y = setup
+    nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5, progress=False)
+    assert capsys.readouterr().err == ""
+    nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5)
+    err = capsys.readouterr().err
+    assert "fit" in err and "4/4" in err and "loss=" in err
+
+
+def test_predicted_labels_of_scores():
+    assert predicted_labels(np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.0]])).tolist() == [1, 0]
+    assert predicted_labels(np.array([0.5, -0.2, 0.0])).tolist() == [1, 0, 0]
+    assert predicted_labels(np.array([[0.5], [-0.2]]), y_true=[1, -1]).tolist() == [1, -1]
+    with pytest.raises(ValueError, match="shape"):
+        predicted_labels(np.zeros((2, 2, 2)))
