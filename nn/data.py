@@ -361,7 +361,9 @@ class EarlyStopping:
         """
         number = as_numbers(value, "EarlyStopping.step value")
         if number.size != 1:
-            raise ValueError(f"EarlyStopping.step needs one number per epoch, got an array of shape {number.shape}")
+            raise ValueError(
+                f"EarlyStopping.step needs one number per epoch, got an array of shape {number.shape}"
+            )
         value = float(number.reshape(()))
         if self.improves(value):
             self.best, self.best_epoch, self.bad_epochs = value, self.epoch, 0

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .rng import as_generator
 
@@ -327,10 +328,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         what = "damaged gzip stream" if compressed else "unreadable file"
         raise IDXError(f"{path}: {what} ({error})") from None
     if len(data) != expected:
-        problem = "truncated" if len(data) < expected else "longer than its header says"
+        if len(data) < expected:
+            problem, found = "truncated", f"only {len(data)}"
+        else:
+            problem, found = "longer than its header says", "more"
         raise IDXError(
             f"{path}: {problem}: the header promises {dims} values of {dtype.itemsize} byte(s), "
-            f"{expected} bytes, the file has {len(data) if len(data) < expected else 'more'}"
+            f"{expected} bytes of data, and the file has {found}"
         )
     return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
@@ -367,8 +371,6 @@ def download_file(
     (no connection, HTTP error, ...) is raised. Any ``urllib`` address works,
     ``file://`` included.
     """
-    from tqdm.auto import tqdm
-
     destination = Path(destination)
     partial = destination.with_name(destination.name + ".partial")
     digest = hashlib.sha256()

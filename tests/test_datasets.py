@@ -260,7 +260,13 @@ def mirror(tmp_path, monkeypatch):
         (served / f"{name}.gz").write_bytes(content)
         hashes[f"{name}.gz"] = hashlib.sha256(content).hexdigest()
     monkeypatch.setenv("BACKPROP_LAB_CACHE", str(tmp_path / "cache"))
-    return {"url": served.as_uri(), "sha256": hashes, "arrays": arrays, "cache": tmp_path / "cache" / "mnist"}
+    return {
+        "dir": served,
+        "url": served.as_uri(),
+        "sha256": hashes,
+        "arrays": arrays,
+        "cache": tmp_path / "cache" / "mnist",
+    }
 
 
 def load(mirror, **kwargs):
@@ -346,3 +352,22 @@ def test_the_real_mnist_addresses_and_hashes_are_well_formed():
     assert set(MNIST_SHA256) == {f"{name}.gz" for name in NAMES}
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in MNIST_SHA256.values())
     assert all(url.startswith("https://") and url.endswith("/") for url in MNIST_MIRRORS)
+
+
+def test_files_that_do_not_fit_together_are_refused_and_dropped_from_the_cache(mirror):
+    name = "train-labels-idx1-ubyte.gz"
+
+    def serve_labels(labels):
+        content = gzip.compress(idx_bytes(np.array(labels, dtype=np.uint8)))
+        (mirror["dir"] / name).write_bytes(content)
+        return dict(mirror["sha256"], **{name: hashlib.sha256(content).hexdigest()})
+
+    hashes = serve_labels([0, 1, 2, 3, 4])  # 5 labels for 6 training images
+    refused = r"MNIST train files do not fit together: 6 images but 5 labels.*deleted"
+    with pytest.raises(IDXError, match=refused):
+        load_mnist(base_url=mirror["url"], sha256=hashes, progress=False)
+    assert not (mirror["cache"] / name).exists()
+    assert not (mirror["cache"] / "train-images-idx3-ubyte.gz").exists()
+    hashes = serve_labels([1, 2, 12, 3, 4, 5])
+    with pytest.raises(IDXError, match="labels must be digits 0-9, found 12"):
+        load_mnist(base_url=mirror["url"], sha256=hashes, progress=False)
