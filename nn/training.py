@@ -32,13 +32,16 @@ nn.l2_penalty(model, 1e-3)``.
 (the labels a model's scores stand for are found by ``predicted_labels``), functions
 ``metric(y_true, scores) -> float`` named by their ``__name__``, or (name, function)
 pairs; a dict of name -> function works too. ``scores`` are the model's outputs as a
-numpy array (``predict``'s).
+numpy array (``predict``'s). Each metric appears twice in the history: ``<name>``,
+measured on the epoch's training batches as they were trained (training mode, the
+parameters moving from batch to batch, Keras's convention; ``evaluate`` on the training
+data gives the exact figure), and ``val_<name>``, on ``val_data`` after the epoch.
 
 **Callbacks.** Each callback is a function called once per epoch, after validation, as
 ``callback(record)``, where ``record`` is that epoch's dict: ``epoch`` (from 1),
 ``loss``, each metric, ``val_loss`` and ``val_<metric>`` when there is validation data,
 ``lr`` (the last update's learning rate), ``iterations`` (updates so far) and
-``seconds`` (the epoch's duration). A callback may add numbers to the record (they
+``seconds`` (the epoch's duration, validation included). A callback may add numbers to the record (they
 become series of the history) and returns True to stop training after this epoch
 (None, or anything false, carries on). A callback reaches the model, the optimizer
 or the data through its closure.
@@ -140,7 +143,9 @@ def _check_data(data: Any, owner: str, name: str) -> tuple[np.ndarray, np.ndarra
         raise TypeError(f"{owner}: {name} must be a pair (X, y) of arrays, got {type(data).__name__}")
     X, y = numbers_of(data[0]), numbers_of(data[1])
     if X.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"{owner}: {name} needs one row per sample in X and in y, got shapes {X.shape} and {y.shape}")
+        raise ValueError(
+            f"{owner}: {name} needs one row per sample in X and in y, got shapes {X.shape} and {y.shape}"
+        )
     if len(X) != len(y):
         raise ValueError(
             f"{owner}: {name} has {len(X)} inputs (rows of X) but {len(y)} targets (rows of y); "
@@ -161,7 +166,7 @@ def _positive_int(value: Any, owner: str, name: str, allow_none: bool = False) -
 
 def _check_model(model: Any, owner: str) -> bool:
     """Check ``model`` is a module; True if it runs on the scalar engine (all its parameters Values)."""
-    if not all(hasattr(model, attribute) for attribute in ("parameters", "named_modules", "train", "eval")):
+    if not all(hasattr(model, name) for name in ("parameters", "named_modules", "train", "eval")):
         raise TypeError(f"{owner}: model must be an nn.Module, got {type(model).__name__}")
     params = model.parameters()
     return bool(params) and all(isinstance(p, Value) for p in params)
@@ -172,7 +177,8 @@ def _check_optimizer(optimizer: Any, model: Any) -> None:
     missing = [attribute for attribute in needed if not hasattr(optimizer, attribute)]
     if missing:
         raise TypeError(
-            f"fit: optimizer must be an optim.Optimizer; a {type(optimizer).__name__} has no {', '.join(missing)}"
+            f"fit: optimizer must be an optim.Optimizer; a {type(optimizer).__name__} "
+            f"has no {', '.join(missing)}"
         )
     owned = {id(p) for p in optimizer.params}
     if not any(id(p) in owned for p in model.parameters()):
@@ -187,7 +193,9 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
     callbacks = list(callbacks)
     for i, callback in enumerate(callbacks):
         if not callable(callback):
-            raise TypeError(f"fit: callback {i} is a {type(callback).__name__}, not a function of the epoch's record")
+            raise TypeError(
+                f"fit: callback {i} is a {type(callback).__name__}, not a function of the epoch's record"
+            )
     return callbacks
 
 
@@ -209,7 +217,9 @@ def predicted_labels(scores: Any, y_true: Any = None) -> np.ndarray:
     if scores.ndim == 2 and scores.shape[1] > 1:
         return scores.argmax(axis=1)
     if scores.ndim not in (1, 2):
-        raise ValueError(f"predicted_labels: scores must have shape (N,), (N, 1) or (N, C), got {scores.shape}")
+        raise ValueError(
+            f"predicted_labels: scores must have shape (N,), (N, 1) or (N, C), got {scores.shape}"
+        )
     negative = -1 if y_true is not None and np.any(np.asarray(y_true) == -1) else 0
     return np.where(scores.reshape(len(scores)) > 0, 1, negative)
 
@@ -248,11 +258,18 @@ def _metric_table(metrics: Any, owner: str) -> dict[str, Metric]:
         elif callable(item):
             name, function = getattr(item, "__name__", ""), item
             if not name.isidentifier():
-                raise ValueError(f"{owner}: metric {i} has no usable name ({name!r}); give it as a (name, function) pair")
+                raise ValueError(
+                    f"{owner}: metric {i} has no usable name ({name!r}); give it as a (name, function) pair"
+                )
         else:
-            raise TypeError(f"{owner}: metric {i} is a {type(item).__name__}: give a name, a function or a (name, function) pair")
+            raise TypeError(
+                f"{owner}: metric {i} is a {type(item).__name__}: give a name, a function "
+                "or a (name, function) pair"
+            )
         if name == "loss" or name.startswith("val_") or name in BOOKKEEPING or name in table:
-            raise ValueError(f"{owner}: {name!r} cannot name a metric (taken, or reserved for the loop's own entries)")
+            raise ValueError(
+                f"{owner}: {name!r} cannot name a metric (taken, or reserved for the loop's own entries)"
+            )
         table[name] = function
     return table
 
@@ -279,9 +296,8 @@ def _targets(y: np.ndarray, scalar: bool) -> Any:
 def _scores(outputs: Any, scalar: bool) -> np.ndarray:
     """The numbers of a batch's outputs: shape (B,) for one output per row, else (B, C)."""
     if scalar:
-        return np.array(
-            [[v.data for v in out] if isinstance(out, (list, tuple)) else out.data for out in outputs], dtype=float
-        )
+        rows = [[v.data for v in out] if isinstance(out, (list, tuple)) else out.data for out in outputs]
+        return np.array(rows, dtype=float)
     return numbers_of(outputs)
 
 
@@ -332,7 +348,8 @@ def predict(model: Any, X: Any, batch_size: int | None = None) -> np.ndarray:
     batch_size = _positive_int(batch_size, "predict", "batch_size", allow_none=True)
     with _modes_kept(model), no_grad():
         model.eval()
-        return np.concatenate([_scores(_forward(model, X[rows], scalar), scalar) for rows in _chunks(len(X), batch_size)])
+        parts = [_scores(_forward(model, X[rows], scalar), scalar) for rows in _chunks(len(X), batch_size)]
+    return np.concatenate(parts)
 
 
 def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], data: Any, metrics: Any = (),
@@ -374,6 +391,7 @@ def fit(
     *,
     monitor: str = "val_loss",
     shuffle: bool = True,
+    drop_last: bool = False,
     rng: Any = 0,
 ) -> History:
     """Train ``model`` on ``train_data = (X, y)`` for ``epochs`` passes of mini-batches of
@@ -389,7 +407,9 @@ def fit(
 
     ``progress``: a progress bar over the iterations (tqdm; a widget in Jupyter), showing
     the last epoch's losses. ``monitor``: the record entry early stopping watches.
-    ``shuffle``: reshuffle the rows every epoch (default) or keep their order. ``rng``:
+    ``shuffle``: reshuffle the rows every epoch (default) or keep their order.
+    ``drop_last``: leave out each epoch's last batch when it is short (BatchNorm cannot
+    train on a batch of one row), so an epoch has ⌊N/B⌋ iterations instead of ⌈N/B⌉. ``rng``:
     the shuffling's ``numpy.random.Generator`` or int seed (default 0: the same batches
     run after run; None for a fresh seed).
     """
@@ -403,8 +423,12 @@ def fit(
     table = _metric_table(metrics, "fit")
     callbacks = _check_callbacks(callbacks)
     if early_stopping is not None and monitor.startswith("val_") and val_data is None:
-        raise ValueError(f"fit: early stopping watches {monitor!r} but no val_data was given; give val_data or monitor='loss'")
-    epoch_batches = batches(X, y, batch_size, shuffle=shuffle, rng=rng)  # each loop over it: a new shuffle
+        raise ValueError(
+            f"fit: early stopping watches {monitor!r} but no val_data was given; "
+            "give val_data or monitor='loss'"
+        )
+    # each loop over it is one epoch, with a new shuffle
+    epoch_batches = batches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
 
     history = History()
     bar = tqdm(total=epochs * len(epoch_batches), desc="fit", unit="it", disable=not progress)
@@ -412,7 +436,7 @@ def fit(
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             model.train()
-            loss_sum, batch_scores, batch_targets = 0.0, [], []
+            loss_sum, seen, batch_scores, batch_targets = 0.0, 0, [], []
             for X_batch, y_batch in epoch_batches:
                 optimizer.zero_grad()
                 outputs = _forward(model, X_batch, scalar)
@@ -425,18 +449,20 @@ def fit(
                 for name, number in (("iteration", k), ("loss", value), ("lr", lr)):
                     history.iterations[name].append(number)
                 loss_sum += value * len(y_batch)
+                seen += len(y_batch)
                 if table:
                     batch_scores.append(_scores(outputs, scalar))
                     batch_targets.append(y_batch)
                 bar.update()
 
-            record: dict[str, Any] = {"epoch": epoch, "loss": loss_sum / len(X)}
+            record: dict[str, Any] = {"epoch": epoch, "loss": loss_sum / seen}
             if table:
                 record.update(_measure(table, np.concatenate(batch_targets), np.concatenate(batch_scores)))
             if val_data is not None:
                 scores = evaluate(model, loss_fn, val_data, table, batch_size)
                 record.update({f"val_{name}": number for name, number in scores.items()})
-            record.update(lr=lr, iterations=len(history.iterations["loss"]), seconds=time.perf_counter() - started)
+            iterations = len(history.iterations["loss"])
+            record.update(lr=lr, iterations=iterations, seconds=time.perf_counter() - started)
             history.epochs.append(record)
 
             stop = False
@@ -445,7 +471,10 @@ def fit(
                     stop = True
             if early_stopping is not None:
                 if monitor not in record:
-                    raise KeyError(f"fit: early stopping watches {monitor!r}, which the record lacks; it has {list(record)}")
+                    raise ValueError(
+                        f"fit: early stopping watches {monitor!r}, which the epoch's record lacks; "
+                        f"it has {list(record)}"
+                    )
                 if early_stopping.step(record[monitor], model):
                     history.stopped_epoch = epoch
                     stop = True

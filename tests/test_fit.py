@@ -125,6 +125,17 @@ def test_history_counts_iterations_and_epochs_exactly():
     assert "4 epochs, 44 iterations" in repr(history)
 
 
+def test_drop_last_leaves_out_the_short_batch_so_batchnorm_can_train():
+    X, y = regression_data(n=21)  # batches of 4: five full ones and one of a single row
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.Linear(4, 1, rng=1))
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=1, batch_size=4, progress=False)
+    history = nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=4, drop_last=True, progress=False)
+    assert len(history.iterations["loss"]) == 2 * 5
+    assert history["loss"][1] == pytest.approx(np.mean(history.iterations["loss"][5:]), rel=1e-12)
+
+
 def test_the_lr_of_every_step_follows_the_schedule_and_continues_across_fits():
     X, y = regression_data(n=50)
     schedule = optim.schedules.step_decay(0.1, step_size=7, gamma=0.5)
@@ -186,9 +197,9 @@ def test_metrics_by_name_function_pair_or_dict():
     def top_score_mean(y_true, scores):
         return float(scores.max(axis=1).mean())
 
+    top2 = ("top2", lambda t, s: nn.metrics.top_k_accuracy(t, s, 2))
     history = nn.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=2, batch_size=30, val_data=(X, y),
-                     metrics=["accuracy", top_score_mean, ("top2", lambda t, s: nn.metrics.top_k_accuracy(t, s, 2))],
-                     progress=False)
+                     metrics=["accuracy", top_score_mean, top2], progress=False)
     assert list(history) == ["loss", "accuracy", "top_score_mean", "top2", "val_loss", "val_accuracy",
                              "val_top_score_mean", "val_top2"]
     result = nn.evaluate(model, nn.CrossEntropyLoss(), (X, y), metrics={"mean": top_score_mean})
@@ -244,8 +255,9 @@ def test_early_stopping_stops_at_the_right_epoch_and_restores_the_best_weights()
         record["score"] = scripted[record["epoch"] - 1]
         weights[record["epoch"]] = model.state_dict()
 
-    history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=7, batch_size=5,
-                     callbacks=[score], early_stopping=EarlyStopping(patience=2), monitor="score", progress=False)
+    history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=7,
+                     batch_size=5, callbacks=[score], early_stopping=EarlyStopping(patience=2),
+                     monitor="score", progress=False)
     assert history.stopped_epoch == 5 and len(history.epochs) == 5
     assert history.best_epoch == 3
     assert history["score"] == scripted[:5]
@@ -270,12 +282,16 @@ def test_early_stopping_on_a_real_validation_loss_restores_its_minimum():
     assert nn.evaluate(model, F.mse_loss, (X_val, np.sin(3 * X_val)))["loss"] == pytest.approx(min(val))
 
 
-def test_early_stopping_watching_val_loss_needs_val_data():
+def test_early_stopping_watching_something_missing_is_an_error():
     X, y = regression_data(n=10)
     model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="no val_data"):
-        nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2, batch_size=5,
-               early_stopping=EarlyStopping(1), progress=False)
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5, early_stopping=EarlyStopping(1),
+               progress=False)
+    with pytest.raises(ValueError, match=r"watches 'val_acc', which the epoch's record lacks; it has \['ep"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5, val_data=(X, y),
+               early_stopping=EarlyStopping(1), monitor="val_acc", progress=False)
 
 
 # -- modes ---------------------------------------------------------------------------------------
@@ -289,7 +305,8 @@ def test_training_runs_in_train_mode_and_validation_in_eval_mode_without_a_graph
     nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.01), (X, y), epochs=2, batch_size=6,
            val_data=(X, y), progress=False)
     # per epoch: two training batches of 6, then validation, also in batches of 6
-    assert probe.calls == [(True, True)] * 2 + [(False, False)] * 2 + [(True, True)] * 2 + [(False, False)] * 2
+    one_epoch = [(True, True)] * 2 + [(False, False)] * 2
+    assert probe.calls == one_epoch * 2
     assert model.training and all(m.training for _, m in model.named_modules())
 
 
@@ -392,8 +409,8 @@ def test_other_bad_arguments_are_named(setup):
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         nn.fit(model, F.mse_loss, opt, (X, y), epochs=0, batch_size=2, progress=False)
     with pytest.raises(TypeError, match="one Value or a Tensor with one element.*shape \\(10, 1\\)"):
-        nn.fit(model, lambda out, t: F.mse_loss(out, t, reduction="none"), opt, (X, y), epochs=1, batch_size=10,
-               progress=False)
+        nn.fit(model, lambda out, t: F.mse_loss(out, t, reduction="none"), opt, (X, y), epochs=1,
+               batch_size=10, progress=False)
     with pytest.raises(ValueError, match="none of the model's parameters"):
         nn.fit(nn.Linear(3, 1), F.mse_loss, opt, (X, y), epochs=1, batch_size=2, progress=False)
     with pytest.raises(TypeError, match="must be an optim.Optimizer"):
