@@ -45,15 +45,24 @@ from .rng import as_generator
 # -- toy data sets ----------------------------------------------------------------------------
 
 
-def _check_n(n_samples: Any, minimum: int = 1) -> int:
-    if not isinstance(n_samples, numbers.Integral) or isinstance(n_samples, bool) or n_samples < minimum:
-        raise ValueError(f"n_samples must be an integer >= {minimum}, got {n_samples!r}")
-    return int(n_samples)
+def _check_n(value: Any, name: str = "n_samples", minimum: int = 1) -> int:
+    """``value`` as an int, or ``ValueError`` naming ``name`` unless it is an integer >= ``minimum``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_real(value: Any, name: str) -> float:
+    """``value`` as a float, or ``ValueError`` naming ``name`` unless it is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def _check_noise(noise: Any) -> float:
-    if not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
+    """A standard deviation: a finite number >= 0."""
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+        raise ValueError(f"noise must be a finite standard deviation >= 0, got {noise!r}")
     return float(noise)
 
 
@@ -143,12 +152,13 @@ def make_spirals(
     """
     n = _check_n(n_samples)
     noise = _check_noise(noise)
-    if not isinstance(n_classes, numbers.Integral) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    if not isinstance(turns, numbers.Real) or not turns > 0:
+    n_classes = _check_n(n_classes, "n_classes", 2)
+    if n_classes > n:
+        raise ValueError(f"n_classes={n_classes} arms need at least {n_classes} samples, got n_samples={n}")
+    if _check_real(turns, "turns") <= 0:
         raise ValueError(f"turns must be a number > 0, got {turns!r}")
     points, labels = [], []
-    for c, m in enumerate(_split_evenly(n, int(n_classes))):
+    for c, m in enumerate(_split_evenly(n, n_classes)):
         r = np.linspace(0.0, 1.0, m)
         theta = 2 * math.pi * (c / n_classes + turns * r)
         points.append(np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1))
@@ -174,32 +184,61 @@ def make_blobs(
     one count per cluster. ``cluster_std``: one standard deviation, or one per cluster.
     """
     generator = as_generator(rng, "make_blobs")
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        if centers < 1:
-            raise ValueError(f"centers must be >= 1, got {centers}")
-        n_features = _check_n(n_features)
-        low, high = center_box
-        centers = generator.uniform(low, high, (int(centers), n_features))
-    else:
-        centers = np.asarray(centers, dtype=float)
-        if centers.ndim != 2 or len(centers) == 0:
-            raise ValueError(
-                f"centers must be a count or an array of shape (K, d), got shape {centers.shape}"
-            )
-    k = len(centers)
-    if isinstance(n_samples, numbers.Integral):
-        sizes = _split_evenly(_check_n(n_samples), k)
-    else:
-        sizes = np.asarray(n_samples)
-        if sizes.shape != (k,) or sizes.dtype.kind not in "iu" or np.any(sizes < 0):
-            raise ValueError(f"n_samples must be a total or {k} counts (one per center), got {n_samples!r}")
-    stds = np.broadcast_to(np.asarray(cluster_std, dtype=float), (k,)) if np.ndim(cluster_std) <= 1 else None
-    if stds is None or np.any(stds < 0):
-        raise ValueError(f"cluster_std must be >= 0, one value or one per center, got {cluster_std!r}")
-    d = centers.shape[1]
+    centers = _blob_centers(centers, n_features, center_box, generator)
+    k, d = centers.shape
+    sizes = _blob_sizes(n_samples, k)
+    stds = _blob_stds(cluster_std, k)
     X = np.concatenate([generator.normal(c, s, (m, d)) for c, s, m in zip(centers, stds, sizes)])
     y = np.repeat(np.arange(k, dtype=np.int64), sizes)
     return _finish(X, y, 0.0, shuffle, generator)
+
+
+def _blob_centers(
+    centers: Any, n_features: Any, center_box: Any, generator: np.random.Generator
+) -> np.ndarray:
+    """The (K, d) centers: given, or K drawn uniformly from ``center_box`` in d = n_features coordinates."""
+    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
+        k = _check_n(centers, "centers")
+        d = _check_n(n_features, "n_features")
+        if not (isinstance(center_box, (tuple, list)) and len(center_box) == 2):
+            raise ValueError(f"center_box must be a pair (low, high), got {center_box!r}")
+        low, high = (_check_real(bound, "center_box") for bound in center_box)
+        if low > high:
+            raise ValueError(f"center_box must be (low, high) with low <= high, got {center_box!r}")
+        return generator.uniform(low, high, (k, d))
+    try:
+        array = np.asarray(centers, dtype=float)
+    except (TypeError, ValueError):
+        array = np.empty(0)
+    if array.ndim != 2 or array.size == 0 or not np.all(np.isfinite(array)):
+        raise ValueError(f"centers must be a count or a finite array of shape (K, d), got {centers!r}")
+    return array
+
+
+def _blob_sizes(n_samples: Any, k: int) -> np.ndarray:
+    """Points per cluster: a total split evenly, or one count per cluster (at least one point in all)."""
+    if np.ndim(n_samples) == 0:  # a total (anything else that is not a list is refused there)
+        return _split_evenly(_check_n(n_samples), k)
+    sizes = np.asarray(n_samples)
+    if sizes.shape != (k,) or sizes.dtype.kind not in "iu" or np.any(sizes < 0) or sizes.sum() == 0:
+        raise ValueError(
+            f"n_samples must be a total >= 1 or {k} counts >= 0 (one per center, not all 0), "
+            f"got {n_samples!r}"
+        )
+    return sizes
+
+
+def _blob_stds(cluster_std: Any, k: int) -> np.ndarray:
+    """One standard deviation per cluster, each finite and >= 0."""
+    try:
+        stds = np.asarray(cluster_std, dtype=float)
+    except (TypeError, ValueError):
+        stds = np.full(k + 1, np.nan)  # refused below
+    if stds.ndim > 1 or (stds.ndim == 1 and len(stds) != k) or not np.all((stds >= 0) & np.isfinite(stds)):
+        raise ValueError(
+            f"cluster_std must be finite and >= 0, one value or {k} (one per center), got {cluster_std!r}"
+        )
+    return np.broadcast_to(stds, (k,))
 
 
 def make_xor(
@@ -237,12 +276,13 @@ def make_regression(
     ``coef=True``. Here ``noise`` is on the target, not on X.
     """
     n = _check_n(n_samples)
-    n_features = _check_n(n_features)
+    n_features = _check_n(n_features, "n_features")
     noise = _check_noise(noise)
+    bias = _check_real(bias, "bias")
     generator = as_generator(rng, "make_regression")
     X = generator.normal(size=(n, n_features))
     w = generator.uniform(1.0, 2.0, n_features) * generator.choice([-1.0, 1.0], n_features)
-    y = X @ w + float(bias) + (generator.normal(0.0, noise, n) if noise > 0 else 0.0)
+    y = X @ w + bias + (generator.normal(0.0, noise, n) if noise > 0 else 0.0)
     return (X, y, w) if coef else (X, y)
 
 

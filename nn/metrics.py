@@ -25,7 +25,9 @@ precision; a class absent from y has no recall; F when TP = FP = FN = 0) takes t
 default). F is 0 when p = r = 0.
 
 **Bad input is an error, never truncated.** y and ŷ of different lengths (the slide's
-own example has 10 labels and 9 predictions) raise ``ValueError`` naming both lengths.
+own example has 10 labels and 9 predictions) raise ``ValueError`` naming both lengths,
+in every function here (labels, scores, curve points). So do labels mixing strings and
+numbers (no label could match) and NaN or infinite scores, as in scikit-learn.
 
 Labels may be any sortable values (ints, strings). Predictions may also be given as
 scores of shape (N, C) (logits or probabilities, a Tensor included): the predicted class
@@ -38,6 +40,7 @@ positive when score ≥ t.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, NamedTuple
 
@@ -73,7 +76,21 @@ def _label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     n = check_same_length(y, y_hat, ("y_true", "y_pred"), "labels")
     if n == 0:
         raise ValueError("y_true and y_pred are empty: a metric needs at least one sample")
+    _check_same_kind((y, "y_true"), (y_hat, "y_pred"))
     return y, y_hat
+
+
+def _kind(labels: np.ndarray) -> str:
+    return "strings" if labels.dtype.kind in "USO" else "numbers"
+
+
+def _check_same_kind(*named: tuple[np.ndarray, str]) -> None:
+    """``ValueError`` when some label arrays hold strings and others numbers (no label could
+    ever match across them, so every comparison would silently be False)."""
+    kinds = {name: _kind(labels) for labels, name in named}
+    if len(set(kinds.values())) > 1:
+        described = ", ".join(f"{name} holds {kind}" for name, kind in kinds.items())
+        raise ValueError(f"labels must be all numbers or all strings: {described}")
 
 
 def _class_list(y: np.ndarray, y_hat: np.ndarray, labels: Any) -> np.ndarray:
@@ -85,6 +102,7 @@ def _class_list(y: np.ndarray, y_hat: np.ndarray, labels: Any) -> np.ndarray:
         raise ValueError(f"labels must be a non-empty 1-D list of classes, got {labels!r}")
     if len(np.unique(labels)) != len(labels):
         raise ValueError(f"labels must not repeat a class, got {labels.tolist()}")
+    _check_same_kind((y, "y_true"), (labels, "labels"))
     return labels
 
 
@@ -188,7 +206,9 @@ class PrecisionRecallF(NamedTuple):
 
 
 def _fbeta(p: float, r: float, beta2: float) -> float:
-    """F_β = (1 + β²) p r / (β² p + r), 0 when p = r = 0."""
+    """F_β = (1 + β²) p r / (β² p + r), 0 when p = r = 0; F_∞ = r (its limit)."""
+    if math.isinf(beta2):
+        return r
     denominator = beta2 * p + r
     return 0.0 if denominator == 0 else (1 + beta2) * p * r / denominator
 
@@ -210,8 +230,9 @@ def precision_recall_fscore(
     recall β times as much as precision (β = 1: the harmonic mean F1; β = 0: precision).
     ``macro_f`` says how the macro F is made: ``"mean_of_f"`` (default, scikit-learn's)
     averages the per-class F; ``"f_of_means"`` is the slide's F of p_macro and r_macro.
-    ``zero_division`` is the value of a 0/0 ratio. Equal to scikit-learn's
-    ``precision_recall_fscore_support`` (without the support) for the default macro_f.
+    ``beta=math.inf`` gives F = recall, the limit. ``zero_division`` is the value of a
+    0/0 ratio. Equal to scikit-learn's ``precision_recall_fscore_support`` (without the
+    support) for the default macro_f.
     """
     if average not in AVERAGES:
         raise ValueError(f"average must be None, 'macro' or 'micro', got {average!r}")
@@ -229,7 +250,10 @@ def precision_recall_fscore(
     beta2 = float(beta) ** 2
     precision = _divide(tp, tp + fp, zero_division)
     recall = _divide(tp, tp + fn, zero_division)
-    fscore = _divide((1 + beta2) * tp, (1 + beta2) * tp + beta2 * fn + fp, zero_division)
+    if math.isinf(beta2):  # F_β → r as β → ∞ (scikit-learn returns the recall too)
+        fscore = recall
+    else:
+        fscore = _divide((1 + beta2) * tp, (1 + beta2) * tp + beta2 * fn + fp, zero_division)
     if average is None:
         return PrecisionRecallF(precision, recall, fscore)
     if average == "micro":
@@ -262,6 +286,10 @@ def top_k_accuracy(y_true: Any, y_score: Any, k: int = 5, labels: Any = None) ->
     classes = np.arange(n_classes) if labels is None else np.asarray(labels)
     if len(classes) != n_classes:
         raise ValueError(f"labels names {len(classes)} classes but y_score has {n_classes} columns")
+    default = "the default labels 0..C-1"
+    _check_same_kind((y, "y_true"), (classes, "labels" if labels is not None else default))
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("y_score must be finite; it holds NaN or infinite scores")
     column = _positions(y, classes)
     if np.any(column < 0):
         unknown = np.unique(y[column < 0]).tolist()
@@ -283,6 +311,13 @@ def _binary_scores(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarra
     if score.ndim != 1:
         raise ValueError(f"y_score must hold one score per sample (1-D), got shape {score.shape}")
     check_same_length(y, score, ("y_true", "y_score"), "samples")
+    score = score.astype(float)
+    if not np.all(np.isfinite(score)):
+        bad = np.flatnonzero(~np.isfinite(score))
+        raise ValueError(
+            f"y_score must be finite, it holds {score[bad[0]]} at index {int(bad[0])} "
+            f"({len(bad)} non-finite score(s) in all)"
+        )
     classes = np.unique(y)
     if len(classes) > 2:
         raise ValueError(
@@ -294,7 +329,7 @@ def _binary_scores(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarra
                 f"y_true has labels {classes.tolist()}: say which one is positive with pos_label="
             )
         pos_label = 1
-    return y == pos_label, score.astype(float)
+    return y == pos_label, score
 
 
 def _counts_at_thresholds(

@@ -187,6 +187,27 @@ def _check_optimizer(optimizer: Any, model: Any) -> None:
         )
 
 
+def _check_early_stopping(early_stopping: Any, monitor: Any, has_val_data: bool) -> None:
+    """Refuse, before any update, an ``early_stopping`` without EarlyStopping's interface,
+    a ``monitor`` that is not a name, or a validation entry to watch without validation data."""
+    if early_stopping is None:
+        return
+    needed = ("step", "restore", "best_epoch", "epoch")
+    missing = [attribute for attribute in needed if not hasattr(early_stopping, attribute)]
+    if missing:
+        raise TypeError(
+            f"fit: early_stopping must be an nn.data.EarlyStopping (or None); a "
+            f"{type(early_stopping).__name__} has no {', '.join(missing)}"
+        )
+    if not isinstance(monitor, str):
+        raise TypeError(f"fit: monitor must name an entry of the epoch's record, got {monitor!r}")
+    if monitor.startswith("val_") and not has_val_data:
+        raise ValueError(
+            f"fit: early stopping watches {monitor!r} but no val_data was given; "
+            "give val_data or monitor='loss'"
+        )
+
+
 def _check_callbacks(callbacks: Any) -> list[Callback]:
     if callable(callbacks) or isinstance(callbacks, (str, bytes)):
         raise TypeError("fit: callbacks must be a list of functions; wrap one in a list: callbacks=[f]")
@@ -364,6 +385,8 @@ def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], data: Any, metrics:
     """
     scalar = _check_model(model, "evaluate")
     X, y = _check_data(data, "evaluate", "data")
+    if not callable(loss_fn):
+        raise TypeError(f"evaluate: loss_fn must be a function loss_fn(outputs, y), got {loss_fn!r}")
     table = _metric_table(metrics, "evaluate")
     batch_size = _positive_int(batch_size, "evaluate", "batch_size", allow_none=True)
     total, scores = 0.0, []
@@ -420,13 +443,11 @@ def fit(
     batch_size = _positive_int(batch_size, "fit", "batch_size")
     if val_data is not None:
         _check_data(val_data, "fit", "val_data")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be a function loss_fn(outputs, y_batch), got {loss_fn!r}")
     table = _metric_table(metrics, "fit")
     callbacks = _check_callbacks(callbacks)
-    if early_stopping is not None and monitor.startswith("val_") and val_data is None:
-        raise ValueError(
-            f"fit: early stopping watches {monitor!r} but no val_data was given; "
-            "give val_data or monitor='loss'"
-        )
+    _check_early_stopping(early_stopping, monitor, val_data is not None)
     # each loop over it is one epoch, with a new shuffle
     epoch_batches = batches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
 

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import pickle
 import struct
+import subprocess
 import sys
+import textwrap
+
+import tqdm.auto
 
 import numpy as np
 import pytest
@@ -105,7 +110,7 @@ def test_blobs_centers_sizes_and_spread():
     assert X.shape == (10, 3) and np.bincount(y).tolist() == [3, 3, 2, 2] and np.all((0 <= X) & (X <= 1))
     with pytest.raises(ValueError, match="one per center"):
         make_blobs([10, 20], centers=centers)
-    with pytest.raises(ValueError, match="cluster_std must be >= 0"):
+    with pytest.raises(ValueError, match="cluster_std must be finite and >= 0"):
         make_blobs(10, cluster_std=-1.0)
 
 
@@ -130,11 +135,58 @@ def test_regression_is_linear_plus_noise():
     assert len(make_regression(5, rng=0)) == 2
 
 
+ALL_MAKERS = [make_moons, make_circles, make_spirals, make_blobs, make_xor, make_regression]
+NOISY_MAKERS = [make_moons, make_circles, make_spirals, make_xor, make_regression]
+
+
+@pytest.mark.parametrize("make", ALL_MAKERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [0, -5, 2.5, True, "100"])
+def test_every_toy_set_refuses_a_bad_sample_count(make, n):
+    with pytest.raises(ValueError, match=f"n_samples must be an integer >= 1, got {n!r}"):
+        make(n)
+
+
+@pytest.mark.parametrize("make", NOISY_MAKERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("noise", [-0.1, float("nan"), float("inf"), True, "0.1"])
+def test_every_noisy_toy_set_refuses_a_bad_noise(make, noise):
+    with pytest.raises(ValueError, match=r"noise must be a finite standard deviation >= 0, got"):
+        make(10, noise=noise)
+
+
+def test_other_counts_are_named_in_their_errors():
+    with pytest.raises(ValueError, match="n_features must be an integer >= 1, got 0"):
+        make_regression(10, n_features=0)
+    with pytest.raises(ValueError, match="n_features must be an integer >= 1, got 0"):
+        make_blobs(10, n_features=0)
+    with pytest.raises(ValueError, match="centers must be an integer >= 1, got 0"):
+        make_blobs(10, centers=0)
+    with pytest.raises(ValueError, match=r"n_classes=5 arms need at least 5 samples, got n_samples=3"):
+        make_spirals(3, n_classes=5)
+    with pytest.raises(ValueError, match="bias must be a finite number, got 'a'"):
+        make_regression(10, bias="a")
+
+
+def test_blobs_refuse_bad_centers_box_counts_and_spreads():
+    with pytest.raises(ValueError, match=r"center_box must be \(low, high\) with low <= high"):
+        make_blobs(10, center_box=(5, -5))
+    with pytest.raises(ValueError, match="center_box must be a pair"):
+        make_blobs(10, center_box=5)
+    with pytest.raises(ValueError, match="centers must be a count or a finite array of shape"):
+        make_blobs(10, centers=[[0.0, np.nan]])
+    with pytest.raises(ValueError, match="centers must be a count or a finite array of shape"):
+        make_blobs(10, centers=[1.0, 2.0])
+    with pytest.raises(ValueError, match="not all 0"):
+        make_blobs([0, 0, 0])
+    with pytest.raises(ValueError, match=r"cluster_std must be finite and >= 0, one value or 2 .*\[1, 2, 3"):
+        make_blobs(10, centers=[[0, 0], [1, 1]], cluster_std=[1, 2, 3])
+    with pytest.raises(ValueError, match="cluster_std must be finite"):
+        make_blobs(10, cluster_std="wide")
+    X, y = make_blobs([0, 3], centers=[[0, 0], [1, 1]], cluster_std=0.0, rng=0)  # an empty cluster is fine
+    np.testing.assert_array_equal(X, np.ones((3, 2)))
+    assert y.tolist() == [1, 1, 1]
+
+
 def test_toy_sets_refuse_bad_settings():
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
-        make_moons(0)
-    with pytest.raises(ValueError, match="noise must be a standard deviation >= 0"):
-        make_xor(10, noise=-1)
     with pytest.raises(ValueError, match=r"factor .* must be in \[0, 1\)"):
         make_circles(10, factor=1.5)
     with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
@@ -160,6 +212,42 @@ def test_load_digits_without_scikit_learn_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ImportError, match=r"pip install scikit-learn.*load_mnist needs no extra package"):
         load_digits()
+
+
+# -- without scikit-learn ------------------------------------------------------------------------
+
+WITHOUT_SKLEARN = textwrap.dedent(
+    """
+    import sys
+    sys.modules["sklearn"] = None  # every import of sklearn or sklearn.* now raises ImportError
+    import nn
+    from nn import datasets, metrics
+    X, y = datasets.make_moons(50, noise=0.1, rng=0)
+    assert X.shape == (50, 2) and sorted(set(y.tolist())) == [0, 1]
+    assert datasets.make_spirals(30, n_classes=3, rng=0)[0].shape == (30, 2)
+    assert metrics.accuracy([0, 1, 1], [0, 1, 0]) == 2 / 3
+    fpr, tpr, _ = metrics.roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    assert metrics.auc(fpr, tpr) == 0.75
+    assert [m for m in sys.modules if m.startswith("sklearn.")] == []
+    try:
+        datasets.load_digits()
+    except ImportError as error:
+        print(error)
+    """
+)
+
+
+def test_datasets_and_metrics_import_and_work_without_scikit_learn():
+    command = [sys.executable, "-c", WITHOUT_SKLEARN]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    message = result.stdout.strip()
+    assert message.startswith("nn.datasets.load_digits reads the 8x8 digits that ship with scikit-learn")
+    assert "pip install scikit-learn" in message and "load_mnist needs no extra package" in message
+
+
+def test_the_download_bar_is_tqdm_auto_so_notebooks_get_a_widget():
+    assert datasets.tqdm is tqdm.auto.tqdm
 
 
 # -- IDX files, written here byte by byte -------------------------------------------------------
@@ -218,6 +306,13 @@ def test_read_idx_header_by_hand(tmp_path):
 def test_read_idx_refuses_malformed_files(tmp_path, content, message, compress):
     with pytest.raises(IDXError, match=message):
         read_idx(write(tmp_path / "bad", content, compress))
+
+
+def test_a_pickle_is_never_unpickled(tmp_path):
+    content = pickle.dumps(np.arange(3, dtype=np.uint8))
+    for compress in (False, True):
+        with pytest.raises(IDXError, match="not an IDX file"):
+            read_idx(write(tmp_path / f"pickled{compress}", content, compress))
 
 
 def test_read_idx_refuses_a_damaged_gzip(tmp_path):

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+import tqdm.auto
 
 import autodiff
 import nn
@@ -294,6 +295,23 @@ def test_early_stopping_watching_something_missing_is_an_error():
                early_stopping=EarlyStopping(1), monitor="val_acc", progress=False)
 
 
+def test_a_bad_early_stopping_or_monitor_is_refused_before_the_first_update():
+    X, y = regression_data(n=10)
+    model = nn.Linear(3, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"early_stopping must be an nn.data.EarlyStopping .*int has no step"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5, val_data=(X, y), early_stopping=5,
+               progress=False)
+    with pytest.raises(TypeError, match="monitor must name an entry of the epoch's record, got 3"):
+        nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5, val_data=(X, y),
+               early_stopping=EarlyStopping(1), monitor=3, progress=False)
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        nn.fit(model, "mse", opt, (X, y), epochs=2, batch_size=5, progress=False)
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        nn.evaluate(model, "mse", (X, y))
+    assert opt.step_count == 0
+
+
 # -- modes ---------------------------------------------------------------------------------------
 
 
@@ -440,6 +458,22 @@ def test_the_progress_bar_can_be_turned_off(setup, capsys):
     nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5)
     err = capsys.readouterr().err
     assert "fit" in err and "4/4" in err and "loss=" in err
+
+
+def test_the_progress_bar_is_tqdm_auto_so_notebooks_get_a_widget(setup, monkeypatch):
+    from nn import training
+
+    assert training.tqdm is tqdm.auto.tqdm  # the notebook-aware bar
+    made = []
+
+    def recording_bar(*args, **kwargs):
+        made.append(kwargs)
+        return tqdm.auto.tqdm(*args, **kwargs)
+
+    monkeypatch.setattr(training, "tqdm", recording_bar)
+    model, opt, X, y = setup
+    nn.fit(model, F.mse_loss, opt, (X, y), epochs=3, batch_size=4, progress=False)
+    assert made == [{"total": 9, "desc": "fit", "unit": "it", "disable": True}]  # 3 epochs of ⌈10/4⌉
 
 
 def test_predicted_labels_of_scores():

@@ -71,6 +71,25 @@ def test_the_slides_10_labels_and_9_predictions_are_refused(metric):
         metric(SLIDE_Y, SLIDE_Y_HAT)
 
 
+SLIDE_SCORES = np.array([[1 - v, v] for v in SLIDE_Y_HAT], dtype=float)  # 9 rows of scores
+
+
+@pytest.mark.parametrize(
+    "metric, first, second, unit",
+    [
+        (lambda: accuracy(SLIDE_Y, SLIDE_SCORES), "y_true", "y_pred", "labels"),  # (N, C) scores too
+        (lambda: top_k_accuracy(SLIDE_Y, SLIDE_SCORES, k=1), "y_true", "y_score", "samples"),
+        (lambda: roc_curve(SLIDE_Y, SLIDE_Y_HAT), "y_true", "y_score", "samples"),
+        (lambda: precision_recall_curve(SLIDE_Y, SLIDE_Y_HAT), "y_true", "y_score", "samples"),
+        (lambda: auc(SLIDE_Y, SLIDE_Y_HAT), "x", "y", "points"),
+    ],
+    ids=["accuracy-scores", "top_k_accuracy", "roc_curve", "precision_recall_curve", "auc"],
+)
+def test_every_other_metric_refuses_10_against_9_naming_both_lengths(metric, first, second, unit):
+    with pytest.raises(ValueError, match=rf"{first} has 10 {unit} but {second} has 9.*nothing is truncated"):
+        metric()
+
+
 def test_the_slides_example_on_its_first_9_labels_by_hand():
     y, y_hat = SLIDE_Y[:9], SLIDE_Y_HAT
     assert accuracy(y, y_hat) == pytest.approx(6 / 9)
@@ -201,6 +220,31 @@ def test_inputs_scores_tensors_values_and_strings():
     assert class_counts(y, y_hat).labels.tolist() == ["bird", "cat", "dog"]
 
 
+def test_f_beta_with_infinite_beta_is_the_recall_as_in_scikit_learn():
+    y, y_hat = SLIDE_Y[:9], SLIDE_Y_HAT
+    for average in (None, "macro", "micro"):
+        ours = precision_recall_fscore(y, y_hat, beta=np.inf, average=average)
+        theirs = sk.precision_recall_fscore_support(y, y_hat, beta=np.inf, average=average)[:3]
+        np.testing.assert_allclose(ours.fscore, theirs[2])
+        np.testing.assert_allclose(ours.fscore, ours.recall)
+    slide = precision_recall_fscore(y, y_hat, beta=np.inf, average="macro", macro_f="f_of_means")
+    assert slide.fscore == pytest.approx(2 / 3)  # r_macro
+
+
+def test_labels_mixing_strings_and_numbers_are_refused_as_scikit_learn_does():
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        sk.accuracy_score(["a", "b"], [0, 1])  # the oracle refuses too
+    for metric in (accuracy, error_rate, confusion_matrix, precision_recall_fscore, class_counts):
+        mixed = "all numbers or all strings: y_true holds strings, y_pred holds numbers"
+        with pytest.raises(ValueError, match=mixed):
+            metric(["a", "b"], [0, 1])
+    with pytest.raises(ValueError, match="y_true holds numbers, labels holds strings"):
+        confusion_matrix([0, 1], [0, 1], labels=["a", "b"])
+    with pytest.raises(ValueError, match="y_true holds strings, the default labels 0..C-1 holds numbers"):
+        top_k_accuracy(["a", "b"], np.eye(2), k=1)
+    assert top_k_accuracy(["a", "b"], np.eye(2), k=1, labels=["a", "b"]) == 1.0
+
+
 def test_counting_metrics_refuse_bad_input():
     with pytest.raises(ValueError, match="empty"):
         accuracy([], [])
@@ -285,6 +329,38 @@ def test_precision_recall_curve_matches_scikit_learn(pair, drop_intermediate):
 
 
 @PROPERTY
+@given(binary_scores())
+def test_curve_defaults_are_scikit_learns(pair):
+    """roc_curve drops intermediate points by default, precision_recall_curve keeps them all."""
+    y, score = pair
+    for ours, theirs in (
+        (roc_curve(y, score), sk.roc_curve(y, score)),
+        (precision_recall_curve(y, score), sk.precision_recall_curve(y, score)),
+    ):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(a.shape, b.shape)
+            np.testing.assert_allclose(a, b)
+
+
+def test_curve_defaults_on_ties_by_hand():
+    # scores 0.9, 0.9 | 0.5, 0.5 | 0.1: five samples, three distinct thresholds
+    y, score = [1, 0, 1, 1, 0], [0.9, 0.9, 0.5, 0.5, 0.1]
+    fpr, tpr, thresholds = roc_curve(y, score)
+    np.testing.assert_allclose(thresholds, [np.inf, 0.9, 0.5, 0.1])
+    np.testing.assert_allclose(fpr, [0, 0.5, 0.5, 1])
+    np.testing.assert_allclose(tpr, [0, 1 / 3, 1, 1])
+    precision, recall, thresholds = precision_recall_curve(y, score)
+    np.testing.assert_allclose(thresholds, [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(precision, [3 / 5, 3 / 4, 1 / 2, 1])
+    np.testing.assert_allclose(recall, [1, 1, 1 / 3, 0])
+    # points (0,1/3), (0,2/3), (0,1), (1/2,1), (1,1): the middle of each straight run is dropped
+    fpr, tpr, _ = roc_curve([1, 1, 1, 0, 0], [0.9, 0.8, 0.7, 0.6, 0.5])
+    np.testing.assert_allclose(fpr, [0, 0, 0, 1])
+    np.testing.assert_allclose(tpr, [0, 1 / 3, 1, 1])
+    assert len(roc_curve([1, 1, 1, 0, 0], [0.9, 0.8, 0.7, 0.6, 0.5], drop_intermediate=False)[0]) == 6
+
+
+@PROPERTY
 @given(st.lists(st.floats(-10, 10, allow_nan=False), min_size=2, max_size=30), st.booleans(), st.data())
 def test_auc_matches_scikit_learn_on_monotonic_curves(xs, decreasing, data):
     x = np.sort(xs)[::-1] if decreasing else np.sort(xs)
@@ -326,6 +402,13 @@ def test_curves_refuse_what_has_no_answer():
         precision_recall_curve([0, 1, 1], [0.2, 0.5])
     with pytest.raises(ValueError, match="one score per sample"):
         roc_curve([0, 1], [[0.2, 0.8], [0.5, 0.5]])
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match=rf"y_score must be finite, it holds {bad} at index 1"):
+            roc_curve([0, 1], [0.5, bad])
+        with pytest.raises(ValueError, match="y_score must be finite"):
+            precision_recall_curve([0, 1], [0.5, bad])
+        with pytest.raises(ValueError, match="y_score must be finite"):
+            top_k_accuracy([0, 1], [[0.5, bad], [0.1, 0.2]], k=1)
     with pytest.raises(ValueError, match="increasing or decreasing"):
         auc([0, 1, 0.5], [1, 1, 1])
     with pytest.raises(ValueError, match="at least 2 points"):
