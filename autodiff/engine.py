@@ -55,6 +55,9 @@ def _graph(root: Any) -> list:
             continue
         visited.add(node)
         parents = node.parents
+        if not parents:  # a leaf is placed at once
+            order.append((node, parents))
+            continue
         stack.append((node, parents))  # come back to it once its parents are placed
         for parent in reversed(parents):  # reversed: the first parent is placed first
             if parent not in visited:

@@ -48,7 +48,7 @@ class Tensor:
            [1., 1.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "parents", "_op", "_params", "label", "scope")
+    __slots__ = ("data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope")
     __array_ufunc__ = None  # numpy defers to our reflected operators: array + Tensor is a Tensor
     __hash__ = object.__hash__  # by identity, so tensors can key optimizer state
 
@@ -61,6 +61,7 @@ class Tensor:
         self.parents: tuple[Tensor, ...] = ()
         self._op: TensorOp | None = None
         self._params: tuple = ()
+        self._saved: Any = None  # what an op with saves=True kept for its vjp
         self.label = label
         self.scope = context.current_scope
 
@@ -124,17 +125,25 @@ class Tensor:
     def _apply(self, op: TensorOp, inputs: tuple, params: tuple = ()) -> "Tensor":
         """The result of ``op`` on ``inputs`` (Tensors); it records them as parents when
         gradients are on and one of them requires a gradient."""
-        if len(inputs) == 1:  # one and two inputs spelled out: no list, no generator
+        n = len(inputs)
+        if n == 1:  # one, two and three inputs spelled out: no list, no generator
             a = inputs[0]
             data = op.forward(a.data, *params)
             record = a.requires_grad
-        elif len(inputs) == 2:
+        elif n == 2:
             a, b = inputs
             data = op.forward(a.data, b.data, *params)
             record = a.requires_grad or b.requires_grad
+        elif n == 3:  # linear: x, weight, bias
+            a, b, c = inputs
+            data = op.forward(a.data, b.data, c.data, *params)
+            record = a.requires_grad or b.requires_grad or c.requires_grad
         else:
             data = op.forward(*[x.data for x in inputs], *params)
             record = any([x.requires_grad for x in inputs])
+        saved = None
+        if op.saves:  # (output, what the vjp needs again)
+            data, saved = data
         out = _new_tensor(Tensor)
         out.data = data if data.__class__ is np.ndarray else np.asarray(data)
         out.grad = None
@@ -145,11 +154,13 @@ class Tensor:
             out.parents = inputs
             out._op = op
             out._params = params
+            out._saved = saved
         else:
             out.requires_grad = False
             out.parents = ()
             out._op = None
             out._params = ()
+            out._saved = None
         return out
 
     def _lift(self, other: Any, op: str) -> "Tensor":
@@ -390,15 +401,22 @@ class Tensor:
             grads = self._op.vjp(g, self, needs, *parents, *self._params)
         else:
             g = upstream.data if upstream.__class__ is Tensor else upstream
-            if len(parents) == 1:  # one and two parents spelled out: no lists
+            op = self._op
+            out = self._saved if op.saves else self.data
+            n = len(parents)
+            if n == 1:  # one, two and three parents spelled out: no lists
                 a = parents[0]
-                grads = self._op.vjp(g, self.data, (a.requires_grad,), a.data, *self._params)
-            elif len(parents) == 2:
+                grads = op.vjp(g, out, (a.requires_grad,), a.data, *self._params)
+            elif n == 2:
                 a, b = parents
-                grads = self._op.vjp(g, self.data, (a.requires_grad, b.requires_grad), a.data, b.data, *self._params)
+                grads = op.vjp(g, out, (a.requires_grad, b.requires_grad), a.data, b.data, *self._params)
+            elif n == 3:
+                a, b, c = parents
+                needs = (a.requires_grad, b.requires_grad, c.requires_grad)
+                grads = op.vjp(g, out, needs, a.data, b.data, c.data, *self._params)
             else:
                 needs = tuple([p.requires_grad for p in parents])
-                grads = self._op.vjp(g, self.data, needs, *[p.data for p in parents], *self._params)
+                grads = op.vjp(g, out, needs, *[p.data for p in parents], *self._params)
         fitted = []
         for c, p in zip(grads, parents):
             if c is not None:  # _fit only when there is something to fix: checked inline, no call
@@ -448,6 +466,7 @@ def _constant(data: np.ndarray) -> Tensor:
     out.parents = ()
     out._op = None
     out._params = ()
+    out._saved = None
     out.label = ""
     out.scope = context.current_scope
     return out
@@ -516,13 +535,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     if bias is None:
         return x @ weight
-    out_features = weight.shape[-1] if weight.ndim else None
-    if weight.ndim != 2 or bias.shape != (out_features,):
+    w, b = weight.data, bias.data
+    if w.ndim != 2 or b.shape != w.shape[1:]:
         raise ValueError(
             f"linear needs a weight of shape (in, out) and a bias of shape (out,), "
             f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
         )
-    ops._matmul_check(x.data, weight.data)
+    if x.data.ndim == 0 or x.data.shape[-1] != w.shape[0]:
+        ops._matmul_check(x.data, w)  # raises, naming both shapes
     return x._apply(ops.LINEAR, (x, weight, bias))
 
 

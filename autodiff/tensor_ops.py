@@ -31,14 +31,24 @@ _erf_elementwise = np.frompyfunc(math.erf, 1, 1)
 
 
 class TensorOp:
-    """A primitive on tensors: a name, a forward rule and a vector-Jacobian product."""
+    """A primitive on tensors: a name, a forward rule and a vector-Jacobian product.
 
-    __slots__ = ("name", "forward", "vjp")
+    ``saves=True``: the forward rule returns ``(output, saved)``, where ``saved`` is an
+    array it computed on the way that the vjp needs again (PyTorch's save_for_backward).
+    The node keeps it, and a plain backward pass hands it to the vjp as ``out``. With
+    ``create_graph=True`` the vjp gets the output Tensor as usual and recomputes what
+    it needs from its inputs, so that the gradient is itself part of a graph.
+    """
 
-    def __init__(self, name: str, forward: Callable[..., np.ndarray], vjp: Callable[..., tuple]) -> None:
+    __slots__ = ("name", "forward", "vjp", "saves")
+
+    def __init__(
+        self, name: str, forward: Callable[..., Any], vjp: Callable[..., tuple], saves: bool = False
+    ) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
+        self.saves = saves
 
     def __repr__(self) -> str:
         return f"TensorOp({self.name!r})"
@@ -104,16 +114,24 @@ def scatter(g: Any, shape: tuple, index: Any) -> Any:
     return _scatter(g, shape, index)
 
 
+def _sum(x: Any, axis: Any, keepdims: bool = False) -> Any:
+    """x summed along ``axis``: for an array ``np.add.reduce`` (what ``ndarray.sum`` runs,
+    without its Python wrapper, a few microseconds per call on small arrays); a Tensor's sum op otherwise."""
+    if x.__class__ is np.ndarray:
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
 def unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum g over the axes broadcasting added or stretched, so it has ``shape`` again."""
     extra = g.ndim - len(shape)
     if extra == 1 and g.shape[1:] == shape:
-        return g.sum(axis=0)  # the common case: a bias added to every row
+        return _sum(g, 0)  # the common case: a bias added to every row
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
     )
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = _sum(g, axes, keepdims=True)
     return g.reshape(shape) if extra else g
 
 
@@ -143,21 +161,22 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000."""
-    m = np.max(a, axis=axis, keepdims=True)
+    m = np.maximum.reduce(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf sums to 0: log 0 = -inf, not nan
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    out = np.log(np.add.reduce(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
 def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(a - np.maximum.reduce(a, axis=axis, keepdims=True))
+    e /= np.add.reduce(e, axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
     """(a - m) - log sum e^(a - m), m the max along the axis."""
-    shifted = a - a.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
 
@@ -267,7 +286,7 @@ def _max_vjp(g, out, needs, a, axis, keepdims):
     data = _data(a)
     peak = _data(out) if keepdims or axis is None else np.max(data, axis=axis, keepdims=True)
     mask = (data == peak.reshape((1,) * data.ndim) if axis is None else data == peak).astype(data.dtype)
-    mask /= mask.sum(axis=axis, keepdims=True)
+    mask /= _sum(mask, axis, keepdims=True)
     return (_keep_reduced_axes(g, a.shape, axis, keepdims) * mask,)
 
 
@@ -278,12 +297,12 @@ def _transpose_vjp(g, out, needs, a, axes):
 
 def _softmax_vjp(g, out, needs, a, axis):
     """s = softmax(a):  da = s (g - sum(g s))  along the axis."""
-    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+    return (out * (g - _sum(g * out, axis, keepdims=True)),)
 
 
 def _log_softmax_vjp(g, out, needs, a, axis):
     """l = log softmax(a):  da = g - softmax(a) sum(g)  along the axis (d l_i/d a_j = δ_ij - s_j)."""
-    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+    return (g - exp(out) * _sum(g, axis, keepdims=True),)
 
 
 def _logsumexp_vjp(g, out, needs, a, axis, keepdims):
@@ -320,10 +339,12 @@ def _linear_forward(x, w, b):
 
 def _linear_vjp(g, out, needs, x, w, b):
     """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows (batch axes)."""
+    if x.ndim == 2:  # the common case: a batch of rows
+        return (g @ w.T if needs[0] else None, x.T @ g if needs[1] else None, _sum(g, 0) if needs[2] else None)
     rows = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
     dx = _matmul_vjp(g, out, (True, False), x, w)[0] if needs[0] else None
     dw = _matmul_vjp(g, out, (False, True), x, w)[1] if needs[1] else None
-    db = rows.sum(axis=0) if needs[2] else None
+    db = _sum(rows, 0) if needs[2] else None
     return dx, dw, db
 
 
@@ -337,20 +358,27 @@ def _per_row(g: Any, z: Any, reduction: str) -> Any:
 
 
 def _cross_entropy_forward(z, t, reduction):
-    """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or mean."""
-    losses = -(t * _log_softmax(z, -1)).sum(axis=-1)
+    """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
+    mean; the log-softmax is saved for the backward pass."""
+    log_probs = _log_softmax(z, -1)
+    weighted = t * log_probs
     if reduction == "none":
-        return losses
-    total = losses.sum()
-    return total if reduction == "sum" else total / max(losses.size, 1)
+        loss = np.negative(np.add.reduce(weighted, axis=-1))
+    else:
+        loss = np.negative(np.add.reduce(weighted, axis=None))
+        if reduction == "mean":
+            loss = loss / max(weighted.size // weighted.shape[-1], 1)
+    return loss, log_probs
 
 
 def _cross_entropy_vjp(g, out, needs, z, t, reduction):
     """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
-    each row times its upstream gradient."""
+    each row times its upstream gradient. ``out`` is the saved log-softmax on a plain
+    backward pass; with create_graph it is recomputed on the Tensors."""
+    log_probs = log_softmax(z, -1) if _is_tensor(z) else out
     g_row = _per_row(g, z, reduction)
-    dz = (softmax(z, -1) * t.sum(axis=-1, keepdims=True) - t) * g_row if needs[0] else None
-    dt = -log_softmax(z, -1) * g_row if needs[1] else None
+    dz = (exp(log_probs) * _sum(t, -1, keepdims=True) - t) * g_row if needs[0] else None
+    dt = -log_probs * g_row if needs[1] else None
     return dz, dt
 
 
@@ -448,9 +476,9 @@ SILU = TensorOp(
 )
 SOFTPLUS = TensorOp("softplus", _softplus, _softplus_vjp)
 
-SUM = TensorOp("sum", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims), _sum_vjp)
+SUM = TensorOp("sum", lambda a, axis, keepdims: np.add.reduce(a, axis=axis, keepdims=keepdims), _sum_vjp)
 MEAN = TensorOp("mean", lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims), _mean_vjp)
-MAX = TensorOp("max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), _max_vjp)
+MAX = TensorOp("max", lambda a, axis, keepdims: np.maximum.reduce(a, axis=axis, keepdims=keepdims), _max_vjp)
 SOFTMAX = TensorOp("softmax", _softmax, _softmax_vjp)
 LOG_SOFTMAX = TensorOp("log_softmax", _log_softmax, _log_softmax_vjp)
 LOGSUMEXP = TensorOp("logsumexp", _logsumexp, _logsumexp_vjp)
@@ -473,4 +501,4 @@ STACK = TensorOp("stack", _stack_forward, _stack_vjp)
 
 # fused forms of what a layer and a loss do every step: fewer nodes, fewer temporaries
 LINEAR = TensorOp("linear", _linear_forward, _linear_vjp)
-CROSS_ENTROPY = TensorOp("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+CROSS_ENTROPY = TensorOp("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp, saves=True)

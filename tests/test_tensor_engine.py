@@ -546,3 +546,28 @@ def test_transpose_with_axes_that_are_not_a_permutation():
 def test_gelu_approximate_must_be_known():
     with pytest.raises(ValueError, match="approximate"):
         Tensor([1.0]).gelu(approximate="sigmoid")
+
+
+def test_an_op_that_saves_hands_its_vjp_what_the_forward_kept():
+    # exp(a) saving e^a under another name: the plain backward gets the saved array as `out`,
+    # create_graph gets the output Tensor and must work from the inputs
+    seen = []
+
+    def forward(a):
+        e = np.exp(a)
+        return e, e * 1.0  # the output and a separate saved copy
+
+    def vjp(g, out, needs, a):
+        seen.append(type(out).__name__)
+        return (g * (autodiff.tensor_ops.exp(a) if isinstance(a, Tensor) else out),)
+
+    exp_saving = autodiff.TensorOp("exp_saving", forward, vjp, saves=True)
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    y = x._apply(exp_saving, (x,))
+    np.testing.assert_array_equal(y.data, np.exp([0.5, -1.0]))
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp([0.5, -1.0]), rtol=1e-15)
+    (g,) = grad(x._apply(exp_saving, (x,)).sum(), [x], create_graph=True)
+    (h,) = grad(g.sum(), [x])
+    np.testing.assert_allclose(h.data, np.exp([0.5, -1.0]), rtol=1e-15)
+    assert seen[0] == "ndarray" and seen[1] == "Tensor"
