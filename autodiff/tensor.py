@@ -417,14 +417,10 @@ class Tensor:
             else:
                 needs = tuple([p.requires_grad for p in parents])
                 grads = op.vjp(g, out, needs, *[p.data for p in parents], *self._params)
-        fitted = []
-        for c, p in zip(grads, parents):
-            if c is not None:  # _fit only when there is something to fix: checked inline, no call
-                data = p.data
-                if c.__class__ is not np.ndarray or c.shape != data.shape or c.dtype != data.dtype:
-                    c = _fit(c, p)
-            fitted.append(c)
-        return fitted
+        for c, p in zip(grads, parents):  # checked inline; _fit only when something needs fixing
+            if c is not None and (c.__class__ is not np.ndarray or c.shape != p.data.shape or c.dtype != p.data.dtype):
+                return [_fit(c, p) for c, p in zip(grads, parents)]  # broadcast, dtype, or a numpy scalar
+        return grads
 
     def _local_derivatives(self) -> tuple:
         return (None,) * len(self.parents)  # a Jacobian, not one number
