@@ -26,13 +26,13 @@ from typing import Any, Iterator, Sequence
 from . import context
 
 
-def topological_order(root: Any) -> list:
-    """Every node ``root`` depends on, each after all of its parents (inputs first).
+def topological_order(output: Any) -> list:
+    """Every node ``output`` depends on, each after all of its parents (inputs first).
 
     Iterative depth-first search with an explicit stack, so a chain of a million
     operations needs no Python recursion. Nodes are hashed by identity.
     """
-    return [node for node, _ in _graph(root)]
+    return [node for node, _ in _graph(output)]
 
 
 def _graph(root: Any) -> list:
@@ -114,15 +114,15 @@ def _name(node: Any) -> str:
     return repr(node.label) if getattr(node, "label", "") else f"<{node.op or 'leaf'} node>"
 
 
-def backward_steps(root: Any, grad: Any = None, create_graph: bool = False) -> Iterator[Step]:
+def backward_steps(output: Any, grad: Any = None, create_graph: bool = False) -> Iterator[Step]:
     """Run the backward pass one node at a time, yielding a :class:`Step` after each.
 
-    Consuming the iterator fully is exactly ``root.backward(grad)``. Gradients of
+    Consuming the iterator fully is exactly ``output.backward(grad)``. Gradients of
     intermediate nodes are recomputed from scratch (reset to None, "not computed
     yet", first); leaves accumulate, so running it twice leaves every leaf with twice
     the gradient, as in PyTorch.
     """
-    return _propagate(_start(root, grad), create_graph, record=True)
+    return _propagate(_start(output, grad), create_graph, record=True)
 
 
 def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:

@@ -131,6 +131,12 @@ class Batches:
     ) -> None:
         self.X, self.y, self.n_samples = _samples(X, y)
         self.batch_size = _check_count(batch_size, "batch_size")
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, (bool, np.bool_)):  # a seed or Generator passed in its place, say
+                raise TypeError(
+                    f"batches: {name} must be True or False, got {type(flag).__name__} {flag!r}"
+                    + ("; pass the seed or Generator as rng=" if name == "drop_last" else "")
+                )
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.rng = as_generator(rng, "batches")

@@ -53,13 +53,13 @@ def _fill(tensor: Any, values: np.ndarray, what: str) -> Any:
     return tensor
 
 
-def zeros_(tensor: Any) -> Any:
-    """Every entry 0."""
+def zeros_(tensor: Any, rng: Any = None) -> Any:
+    """Every entry 0. (``rng`` is accepted, as by every initializer, and not needed.)"""
     return _fill(tensor, 0.0, "zeros_")
 
 
-def constant_(tensor: Any, value: float) -> Any:
-    """Every entry ``value``."""
+def constant_(tensor: Any, value: float, rng: Any = None) -> Any:
+    """Every entry ``value``. (``rng`` is accepted, as by every initializer, and not needed.)"""
     return _fill(tensor, value, "constant_")
 
 

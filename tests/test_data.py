@@ -378,3 +378,12 @@ def test_early_stopping_refuses_bad_settings_and_restore_without_a_copy():
     with pytest.raises(TypeError, match="state_dict"):
         EarlyStopping(2).step(1.0, object())
     assert "best=1.0" in repr(stopper)
+
+
+def test_a_seed_passed_where_a_flag_goes_is_refused_not_taken_as_true():
+    X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    with pytest.raises(TypeError, match=r"drop_last must be True or False, got Generator.*rng="):
+        batches(X, y, 2, True, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="shuffle must be True or False, got int 0"):
+        batches(X, y, 2, 0)
+    assert [len(b) for b, _ in batches(X, y, 2, True, False, np.random.default_rng(0))] == [2, 2, 1]

@@ -280,3 +280,14 @@ def test_op_names_and_parents():
     assert (2**x).parents[1] is x and (2**x).data == 4.0
     assert (x + 1).parents[0] is x and (x + 1).parents[1].data == 1.0
     assert (1 - x).data == -1.0 and (6 / x).data == 3.0 and (3 * x).data == 6.0
+
+
+def test_topological_order_and_backward_steps_take_the_output_by_keyword():
+    from autodiff import Value, backward_steps, topological_order
+
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    f = x * y + x
+    assert [n.label or n.op for n in topological_order(output=f)] == ["x", "y", "*", "+"]
+    for _ in backward_steps(output=f):
+        pass
+    assert (x.grad, y.grad) == (4.0, 2.0)

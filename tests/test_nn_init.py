@@ -133,3 +133,11 @@ def test_standard_normal_init_saturates_deep_sigmoid_layers():
             h = nn.Linear(100, 100, init=functools.partial(nn.init.normal_, std=1.0), rng=rng)(h).sigmoid()
             saturated = np.mean((h.data < 0.01) | (h.data > 0.99))
             assert saturated > 0.3  # piled up at 0 and 1: sigma' = sigma(1 - sigma) is ~0 there
+
+
+def test_every_initializer_takes_rng_so_they_can_be_looped_over():
+    for name in ("zeros_", "constant_"):
+        w = Tensor(np.ones((2, 3)))
+        args = (w, 0.5) if name == "constant_" else (w,)
+        getattr(nn.init, name)(*args, rng=np.random.default_rng(0))
+        np.testing.assert_array_equal(w.data, np.full((2, 3), 0.5 if name == "constant_" else 0.0))
