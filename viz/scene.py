@@ -237,17 +237,21 @@ class _SceneBuilder:
         header = fmt.tensor_header(node)
         if header:
             lines.append(Line(header, "note"))
-        pending = False
+        number_lines, pending = self.number_lines(node, "data")
+        return Box(f"v{i}", "value", lines + number_lines, pending=pending, current=self.is_current(node))
+
+    def number_lines(self, node: Any, name: str) -> tuple[list[Line], bool]:
+        """``name`` and the node's value (or "not computed yet"), then in a backward picture
+        its gradient; True with them when something is still pending."""
         if self.evaluated(node):
-            lines += _labelled("data", fmt.value_lines(node.data), "data")
+            lines, pending = _labelled(name, fmt.value_lines(node.data), "data"), False
         else:
-            lines.append(Line(f"data: {fmt.NOT_COMPUTED}", "pending"))
-            pending = True
+            lines, pending = [Line(f"{name}: {fmt.NOT_COMPUTED}", "pending")], True
         if self.backward:
             grad_lines, grad_pending = self.grad_lines(node)
             lines += grad_lines
             pending = pending or grad_pending
-        return Box(f"v{i}", "value", lines, pending=pending, current=self.is_current(node))
+        return lines, pending
 
     def grad_lines(self, node: Any) -> tuple[list[Line], bool]:
         """The gradient lines of a value box, and whether the gradient is still to come."""
@@ -301,16 +305,8 @@ class _SceneBuilder:
         pending = False
         current = any(self.is_current(node) for node in group.members)
         if len(outputs) == 1:
-            (out,) = outputs
-            if self.evaluated(out):
-                lines += _labelled("out", fmt.value_lines(out.data), "data")
-            else:
-                lines.append(Line(f"out: {fmt.NOT_COMPUTED}", "pending"))
-                pending = True
-            if self.backward:
-                grad_lines, grad_pending = self.grad_lines(out)
-                lines += grad_lines
-                pending = pending or grad_pending
+            number_lines, pending = self.number_lines(outputs[0], "out")
+            lines += number_lines
         elif outputs:
             lines.append(Line(f"{len(outputs)} outputs", "note"))
         return Box(group.key, "group", lines, pending=pending, current=current)
