@@ -339,13 +339,9 @@ def _linear_forward(x, w, b):
 
 def _linear_vjp(g, out, needs, x, w, b):
     """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows (batch axes)."""
-    if x.ndim == 2:  # the common case: a batch of rows
-        return (g @ w.T if needs[0] else None, x.T @ g if needs[1] else None, _sum(g, 0) if needs[2] else None)
-    rows = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
-    dx = _matmul_vjp(g, out, (True, False), x, w)[0] if needs[0] else None
-    dw = _matmul_vjp(g, out, (False, True), x, w)[1] if needs[1] else None
-    db = _sum(rows, 0) if needs[2] else None
-    return dx, dw, db
+    dx, dw = _matmul_vjp(g, out, needs[:2], x, w)
+    rows = g if g.ndim == 2 else g.reshape((-1, g.shape[-1]))
+    return dx, dw, _sum(rows, 0) if needs[2] else None
 
 
 def _per_row(g: Any, z: Any, reduction: str) -> Any:
