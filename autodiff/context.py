@@ -44,32 +44,43 @@ class collector_paused:
             gc.enable()
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+class _GradMode(contextlib.ContextDecorator):
+    """Set whether operations record a graph for the block; the previous setting comes
+    back on exit, even on an error. Also usable as a decorator, as in PyTorch.
+    (A class rather than a generator: it is entered on every parameter update.)"""
+
+    __slots__ = ("previous",)
+    enabled: bool
+
+    def _recreate_cm(self) -> "_GradMode":
+        return type(self)()  # a decorated function may be re-entered: one state per call
+
+    def __enter__(self) -> None:
+        global grad_enabled
+        self.previous = grad_enabled
+        grad_enabled = self.enabled
+
+    def __exit__(self, *exc_info: Any) -> None:
+        global grad_enabled
+        grad_enabled = self.previous
+
+
+class no_grad(_GradMode):
     """Inside this block, operations compute values but record no graph.
 
     Like ``torch.no_grad()``: use it for parameter updates and evaluation.
     Nested blocks are fine; the previous state comes back on exit, even on an error.
     """
-    global grad_enabled
-    previous = grad_enabled
-    grad_enabled = False
-    try:
-        yield
-    finally:
-        grad_enabled = previous
+
+    __slots__ = ()
+    enabled = False
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+class enable_grad(_GradMode):
     """Switch recording back on inside a ``no_grad()`` block."""
-    global grad_enabled
-    previous = grad_enabled
-    grad_enabled = True
-    try:
-        yield
-    finally:
-        grad_enabled = previous
+
+    __slots__ = ()
+    enabled = True
 
 
 class Scope:

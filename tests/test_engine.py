@@ -207,6 +207,21 @@ def test_no_grad_records_nothing():
     z = x * x
     assert z.parents == (x, x)
 
+def test_no_grad_nests_with_enable_grad_and_works_as_a_decorator_even_when_reentered():
+    with no_grad():
+        with autodiff.enable_grad():
+            assert (Value(1.0) * 2).parents != ()
+        assert not autodiff.is_grad_enabled()
+
+    @no_grad()
+    def depth_first(n):  # re-enters the same decorator: each call keeps its own previous state
+        return depth_first(n - 1) if n else Value(3.0) * 2
+
+    y = depth_first(3)
+    assert y.parents == () and y.data == 6.0
+    assert autodiff.is_grad_enabled()
+
+
 
 def test_gradcheck_passes_and_fails_with_names():
     assert autodiff.gradcheck(lambda a, b: (a * b).tanh() + a / b, [Value(0.3), Value(1.2)])
