@@ -35,12 +35,14 @@ def topological_order(output: Any) -> list:
     return [node for node, _ in _graph(output)]
 
 
-def _graph(root: Any) -> list:
+def _graph(root: Any, reset_grads: bool = False) -> list:
     """``(node, node.parents)`` for every node ``root`` depends on, parents first.
 
     A node is pushed twice: first to visit it (``parents`` None: push its parents),
     then, once all its parents are placed, to place it. Each node's ``parents`` is
     read once and kept with it, since the backward loop needs it again.
+    ``reset_grads``: the visit also sets every non-leaf's ``grad`` to None ("not
+    computed yet"), which a backward pass needs before it starts.
     """
     order: list = []
     visited: set = set()
@@ -58,6 +60,8 @@ def _graph(root: Any) -> list:
         if not parents:  # a leaf is placed at once
             order.append((node, parents))
             continue
+        if reset_grads:
+            node.grad = None
         stack.append((node, parents))  # come back to it once its parents are placed
         for parent in reversed(parents):  # reversed: the first parent is placed first
             if parent not in visited:
@@ -137,12 +141,10 @@ def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
 
 
 def _start(root: Any, grad: Any) -> list:
-    """The graph in topological order, intermediate gradients reset and the root seeded."""
-    graph = _graph(root)
+    """The graph in topological order, intermediate gradients reset ("not computed yet";
+    leaves keep theirs and accumulate) and the root seeded."""
     seed = root._default_seed() if grad is None else root._check_seed(grad)
-    for node, parents in graph:
-        if parents:
-            node.grad = None  # "not computed yet"; leaves keep theirs and accumulate
+    graph = _graph(root, reset_grads=True)
     root._accumulate_grad(seed)
     return graph
 
