@@ -348,6 +348,8 @@ def _per_row(g: Any, z: Any, reduction: str) -> Any:
     """The upstream gradient of each row's loss, shaped to broadcast over its classes."""
     if reduction == "none":
         return g.reshape(g.shape + (1,))
+    if g.__class__ is np.ndarray and g.ndim == 0:
+        g = float(g)  # a number times the rows: cheaper than a 0-d array, and keeps their dtype
     if reduction == "mean":
         return g * (1.0 / (z.size // z.shape[-1]))
     return g
