@@ -75,6 +75,13 @@ def test_topological_order_puts_parents_first():
         assert all(position[id(p)] < position[id(node)] for p in node.parents)
 
 
+def test_topological_order_leaves_gradients_alone():
+    x, y, z, q, f = worked_example()
+    f.backward()
+    topological_order(f)
+    assert (q.grad, f.grad, x.grad) == (-4.0, 1.0, -4.0)  # only backward() resets intermediates
+
+
 # -- accumulation and repeated backward -----------------------------------------------------
 
 
