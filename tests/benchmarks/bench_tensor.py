@@ -26,7 +26,10 @@ median over ``BENCH_STEPS`` steps (default 200) after 20 warm-up steps, taken in
 of 20 consecutive steps (as in training, a net's weights stay in cache from one step to
 the next) with the three implementations' blocks interleaved in rotating order, so that
 a busy spell of the machine hits all three alike; the load average at the start is
-recorded. ``autodiff.keep_freed_memory()`` is called first (as a long training run
+recorded. Each configuration also times its biggest matrix product alone in numpy and in
+PyTorch (``first_layer_product``), with the BLAS each uses (``blas``): numpy's wheels
+ship OpenBLAS, PyTorch's x86 wheels MKL, and where MKL is faster no numpy step can
+match PyTorch. ``autodiff.keep_freed_memory()`` is called first (as a long training run
 would), so freed temporaries are reused rather than faulted in again; it applies to the
 whole process, numpy's step included.
 
@@ -246,6 +249,49 @@ def numpy_step(grads_fn, params, X, Y, lr):
 NUMPY_GRADS = {("sigmoid", "tanh"): numpy_grads_sigmoid_tanh, ("relu", "relu"): numpy_grads_relu}
 
 
+# -- the matrix library underneath --------------------------------------------------------
+
+
+def blas_names() -> dict:
+    """Which BLAS numpy and PyTorch call (they differ: the floor of each step is its products)."""
+    names = {}
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        names["numpy"] = f"{blas.get('name')} {blas.get('version', '')}".strip()
+    except (AttributeError, KeyError, TypeError):
+        names["numpy"] = None
+    if torch is not None:
+        config = torch.__config__.show()
+        names["torch"] = "mkl" if "BLAS_INFO=mkl" in config else "openblas" if "openblas" in config.lower() else "other"
+    return names
+
+
+def first_layer_product_ms(sizes, batch, dtype) -> dict:
+    """The step's biggest product, X @ W1 of the first layer, in numpy and in PyTorch
+    (median of 200): when numpy's takes longer than PyTorch's, no numpy step, by hand or
+    through an engine, can be as fast as PyTorch on that configuration."""
+    rng = np.random.default_rng(1)
+    X = rng.random((batch, sizes[0])).astype(dtype)
+    W = rng.random((sizes[0], sizes[1])).astype(dtype)
+
+    def median_ms(run) -> float:
+        for _ in range(5):
+            run()
+        times = []
+        for _ in range(200):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return round(1e3 * statistics.median(times), 4)
+
+    result = {"numpy_ms": median_ms(lambda: X @ W)}
+    if torch is not None:
+        tX, tW = torch.from_numpy(X), torch.from_numpy(W)
+        result["torch_ms"] = median_ms(lambda: tX @ tW)
+        result["numpy_over_torch"] = round(result["numpy_ms"] / result["torch_ms"], 3)
+    return result
+
+
 # -- one configuration ------------------------------------------------------------------------
 
 
@@ -349,6 +395,7 @@ def time_config(sizes, activations, batch, dtype) -> dict:
     result["numpy_over_torch"] = (
         round(result["numpy_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
     )
+    result["first_layer_product"] = first_layer_product_ms(sizes, batch, dtype)
     # the issue's targets: no slower than PyTorch, within 1.15x of the hand-written numpy step
     over_torch = result["engine_over_torch"]
     within_numpy = result["engine_over_numpy"] <= 1.15
@@ -380,6 +427,7 @@ def main() -> None:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__ if torch is not None else None,
+        "blas": blas_names(),
         "total_s": round(time.perf_counter() - start, 1),
     }
     print(json.dumps(report))
