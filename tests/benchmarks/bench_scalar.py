@@ -5,8 +5,13 @@ two-moons points, forward on all points, SVM max-margin loss + 1e-4 L2, zero_gra
 backward, SGD update. Each engine runs in its own process; median over 7 steps after 2
 warm-up steps. Measured twice: as a user runs it (the cycle collector on), and with the
 collector paused during each timed step in both engines (collected between steps, off
-the clock), which isolates the engines' own per-node work. Also for this engine: nodes/s on a 100k-node random expression, bytes per
-node while building it (tracemalloc), and the longest chain that backprops.
+the clock), which isolates the engines' own per-node work. Also for this engine: nodes/s
+on a 100k-node random expression, bytes per node while building it (tracemalloc), and
+the longest chain that backprops.
+
+A third engine, ``minimal_scalar_engine.py`` (not part of the library: three ops, no op
+objects, labels, scopes or higher-order gradients), runs the same step as a floor: how
+fast pure Python itself allows on this machine, against the same micrograd run.
 
     python tests/benchmarks/bench_scalar.py
 """
@@ -57,6 +62,15 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: b
                         stack.append(p)
             return len(seen)
 
+    elif engine == "minimal":
+        from minimal_scalar_engine import MLP, Value, _topological_order
+
+        random.seed(0)
+        model = MLP(2, [16, 16, 1])
+
+        def count(root):
+            return len(_topological_order(root))
+
     else:
         import nn
         from autodiff import Value, topological_order
@@ -95,11 +109,12 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: b
             times.append(elapsed)
         if i == 0:
             nodes = count(total)
+        last_loss = total.data  # after i updates: equal losses mean equal gradients too
         del total
         if not collector:
             gc.enable()
             gc.collect()  # micrograd's cyclic garbage, off the clock
-    return {"median_s": statistics.median(times), "nodes": nodes}
+    return {"median_s": statistics.median(times), "nodes": nodes, "last_loss": last_loss}
 
 
 def random_expression(n_nodes: int, seed: int = 0):
@@ -172,7 +187,7 @@ def main() -> None:
         print(json.dumps(child(sys.argv[2])))
         return
     runs = {}
-    for engine in ("micrograd", "backprop-lab"):
+    for engine in ("micrograd", "backprop-lab", "minimal"):
         out = subprocess.run(
             [sys.executable, __file__, "--engine", engine], capture_output=True, text=True, check=False
         )
@@ -180,7 +195,7 @@ def main() -> None:
             runs[engine] = {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
         else:
             runs[engine] = json.loads(out.stdout.strip().splitlines()[-1])
-    ours, theirs = runs["backprop-lab"], runs["micrograd"]
+    ours, theirs, floor = runs["backprop-lab"], runs["micrograd"], runs["minimal"]
     report = {
         "benchmark": "scalar_demo_step",
         "backprop_lab_step_s": ours.get("median_s"),
@@ -195,8 +210,20 @@ def main() -> None:
             if "median_s_collector_paused" in ours and "median_s_collector_paused" in theirs
             else None
         ),
+        "minimal_engine_step_s": floor.get("median_s"),
+        "minimal_engine_speedup_vs_micrograd": (
+            round(theirs["median_s"] / floor["median_s"], 2) if "median_s" in floor and "median_s" in theirs else None
+        ),
         "nodes": ours.get("nodes"),
         "micrograd_nodes": theirs.get("nodes"),
+        "minimal_engine_nodes": floor.get("nodes"),
+        # same seed, so the same weights as micrograd: the same loss after all the updates
+        # means the floor computed the same forward and backward passes
+        "minimal_engine_loss_equals_micrograd": (
+            abs(floor["last_loss"] - theirs["last_loss"]) <= 1e-12 * abs(theirs["last_loss"])
+            if "last_loss" in floor and "last_loss" in theirs
+            else None
+        ),
         "nodes_per_s": round(ours.get("nodes_per_s", 0)),
         "bytes_per_node": ours.get("bytes_per_node"),
         "longest_chain": ours.get("longest_chain"),
