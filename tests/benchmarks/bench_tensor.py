@@ -6,7 +6,7 @@ gradients cleared. Two nets, each in float32 and float64:
 - 784-64-16-10, sigmoid then tanh, batch 64 (SPEC §1's MNIST net);
 - 784-256-128-10, ReLU, batch 128.
 
-The three implementations start from the same weights and see the same batch:
+The implementations start from the same weights and see the same batch:
 
 - this engine, written as a user writes it with autodiff alone (``engine_step``:
   ``autodiff.linear`` layers, ``autodiff.softmax_cross_entropy`` against one-hot labels,
@@ -17,15 +17,18 @@ The three implementations start from the same weights and see the same batch:
 - PyTorch eager (``torch==2.13.0``): ``nn.Sequential`` of ``nn.Linear`` layers,
   ``F.cross_entropy`` on integer labels, ``torch.optim.SGD``;
 - numpy by hand: forward, the hand-derived backward pass, update, written the
-  straightforward way a student would (``numpy_grads_*``).
+  straightforward way a student would (``numpy_grads_*``);
+- a floor, ``minimal_tensor_engine.py`` (not part of the library): a graph engine that
+  knows only this step's five ops, to show what recording and replaying a graph costs
+  in Python at the least, apart from the price of ``autodiff``'s generality.
 
 Before timing (off the clock), one step of each is checked to compute the same
 gradients and the same updated weights. The thread count is fixed for numpy's BLAS
 and for PyTorch (``BENCH_THREADS``, default 1) before either is imported. Timing:
 median over ``BENCH_STEPS`` steps (default 200) after 20 warm-up steps, taken in blocks
 of 20 consecutive steps (as in training, a net's weights stay in cache from one step to
-the next) with the three implementations' blocks interleaved in rotating order, so that
-a busy spell of the machine hits all three alike; the load average at the start is
+the next) with the implementations' blocks interleaved in rotating order, so that
+a busy spell of the machine hits them all alike; the load average at the start is
 recorded. Each configuration also times its biggest matrix product alone in numpy and in
 PyTorch (``first_layer_product``), with the BLAS each uses (``blas``): numpy's wheels
 ship OpenBLAS, PyTorch's x86 wheels MKL, and where MKL is faster no numpy step can
@@ -57,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import autodiff  # noqa: E402
+import minimal_tensor_engine as minimal  # noqa: E402
 import nn  # noqa: E402
 import optim  # noqa: E402
 from autodiff import Tensor  # noqa: E402
@@ -134,6 +138,25 @@ def engine_step(params, activations, X, Y, lr):
         for p in params:
             p.data -= lr * p.grad
             p.grad = None
+
+
+# -- (a'') the floor: the least a graph engine in Python can do (minimal_tensor_engine.py) --------
+
+
+def minimal_loss(params, activations, X, Y):
+    h = X
+    for i in range(0, len(params), 2):
+        h = minimal.linear(h, params[i], params[i + 1])
+        if i // 2 < len(activations):
+            h = getattr(h, activations[i // 2])()
+    return minimal.softmax_cross_entropy(h, Y)
+
+
+def minimal_step(params, activations, X, Y, lr):
+    minimal_loss(params, activations, X, Y).backward()
+    for p in params:
+        p.data -= lr * p.grad
+        p.grad = None
 
 
 # -- (a') this engine through nn and optim, as the PyTorch step is written --------------------
@@ -320,6 +343,11 @@ def check_same_work(init, activations, X, labels, Y, grads_fn, dtype) -> dict:
         _assert_close(p.grad, g, rtol, f"engine vs numpy, param {i}")
     worst = {"engine_vs_numpy": _worst([p.grad for p in params], np_grads)}
 
+    floor = [minimal.Tensor(p.copy()) for p in init]
+    minimal_loss(floor, activations, minimal.Tensor(X), Y).backward()
+    for i, (p, g) in enumerate(zip(floor, np_grads)):
+        _assert_close(p.grad, g, rtol, f"minimal engine vs numpy, param {i}")
+
     # a full step of each lands on the same weights
     params = [Tensor(p.copy(), requires_grad=True) for p in init]
     engine_step(params, activations, Tensor(X), Y, LR)
@@ -354,6 +382,9 @@ def time_config(sizes, activations, batch, dtype) -> dict:
     nn_net = nn_model(init, activations)
     nn_optimizer = optim.SGD(nn_net.parameters(), lr=LR)
     runners["engine_nn"] = lambda: nn_step(nn_net, nn_optimizer, e_X, labels)
+    m_params = [minimal.Tensor(p.copy()) for p in init]
+    m_X = minimal.Tensor(X)
+    runners["minimal"] = lambda: minimal_step(m_params, activations, m_X, Y, LR)
     if torch is not None:
         model = torch_model(init, activations)
         optimizer = torch.optim.SGD(model.parameters(), lr=LR)
@@ -376,7 +407,7 @@ def time_config(sizes, activations, batch, dtype) -> dict:
                 run()
                 bucket.append(clock() - start)
             faults[name] += _minor_faults() - before
-    for name in ("engine", "engine_nn", "torch", "numpy"):
+    for name in ("engine", "engine_nn", "minimal", "torch", "numpy"):
         if name in times:
             result[f"{name}_ms"] = round(1e3 * statistics.median(times[name]), 4)
         else:
@@ -392,6 +423,7 @@ def time_config(sizes, activations, batch, dtype) -> dict:
         round(result["engine_nn_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
     )
     result["engine_nn_over_numpy"] = round(result["engine_nn_ms"] / result["numpy_ms"], 3)
+    result["minimal_over_numpy"] = round(result["minimal_ms"] / result["numpy_ms"], 3)
     result["numpy_over_torch"] = (
         round(result["numpy_ms"] / result["torch_ms"], 3) if result["torch_ms"] else None
     )
