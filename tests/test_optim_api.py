@@ -160,6 +160,20 @@ def test_float32_stays_float32_and_values_stay_floats(rule):
     assert float(np.abs(arrays[0].data).max()) < 2.0 and abs(scalar.data) < 1.5  # each went downhill
 
 
+@pytest.mark.parametrize("rule", list(ALL_RULES))
+def test_a_step_gives_parameters_new_arrays_and_leaves_the_users_arrays_alone(rule):
+    from autodiff import Tensor
+
+    initial = np.array([1.0, -2.0, 0.5])
+    p = Tensor(initial, requires_grad=True)  # shares `initial`, as torch.from_numpy does
+    assert np.shares_memory(p.data, initial)
+    opt = ALL_RULES[rule]([p])
+    (p * p).sum().backward()
+    opt.step(closure=lambda: float((p.data**2).sum()))
+    np.testing.assert_array_equal(initial, [1.0, -2.0, 0.5])  # a reference copy stays one
+    assert not np.shares_memory(p.data, initial) and not np.array_equal(p.data, initial)
+
+
 # -- values: the scalar engine ----------------------------------------------------------
 
 
