@@ -119,15 +119,16 @@ def make_problem(sizes, batch, dtype, seed=0):
 # -- (a) this engine, as a user writes it --------------------------------------------------
 
 
-def engine_loss(params, activations, X, Y):
+def engine_loss(params, activations, X, Y, engine=autodiff):
     """Mean softmax cross-entropy of the MLP's logits against one-hot Y, with the engine's
-    fused layer and loss (each one node: x @ W + b, and log-softmax against Y)."""
+    fused layer and loss (each one node: x @ W + b, and log-softmax against Y).
+    ``engine``: the module with ``linear`` and ``softmax_cross_entropy`` (the floor has both)."""
     h = X
     for i in range(0, len(params), 2):
-        h = autodiff.linear(h, params[i], params[i + 1])
+        h = engine.linear(h, params[i], params[i + 1])
         if i // 2 < len(activations):
             h = getattr(h, activations[i // 2])()  # h.sigmoid(), h.tanh(), h.relu()
-    return autodiff.softmax_cross_entropy(h, Y)
+    return engine.softmax_cross_entropy(h, Y)
 
 
 def engine_step(params, activations, X, Y, lr):
@@ -143,17 +144,8 @@ def engine_step(params, activations, X, Y, lr):
 # -- (a'') the floor: the least a graph engine in Python can do (minimal_tensor_engine.py) --------
 
 
-def minimal_loss(params, activations, X, Y):
-    h = X
-    for i in range(0, len(params), 2):
-        h = minimal.linear(h, params[i], params[i + 1])
-        if i // 2 < len(activations):
-            h = getattr(h, activations[i // 2])()
-    return minimal.softmax_cross_entropy(h, Y)
-
-
 def minimal_step(params, activations, X, Y, lr):
-    minimal_loss(params, activations, X, Y).backward()
+    engine_loss(params, activations, X, Y, engine=minimal).backward()
     for p in params:
         p.data -= lr * p.grad
         p.grad = None
@@ -344,7 +336,7 @@ def check_same_work(init, activations, X, labels, Y, grads_fn, dtype) -> dict:
     worst = {"engine_vs_numpy": _worst([p.grad for p in params], np_grads)}
 
     floor = [minimal.Tensor(p.copy()) for p in init]
-    minimal_loss(floor, activations, minimal.Tensor(X), Y).backward()
+    engine_loss(floor, activations, minimal.Tensor(X), Y, engine=minimal).backward()
     for i, (p, g) in enumerate(zip(floor, np_grads)):
         _assert_close(p.grad, g, rtol, f"minimal engine vs numpy, param {i}")
 

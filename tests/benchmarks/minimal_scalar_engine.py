@@ -11,8 +11,9 @@ micrograd, node for node.
 
 from __future__ import annotations
 
-import gc
 import random
+
+from autodiff.context import collector_paused  # the project's pause, as autodiff uses it
 
 LEAF, ADD, MUL, RELU = 0, 1, 2, 3
 
@@ -44,13 +45,8 @@ class Value:
     def relu(self):
         return Value(self.data if self.data > 0 else 0.0, self, None, RELU)
 
-    def parents(self) -> list:
-        return [p for p in (self.a, self.b) if p is not None]
-
     def backward(self) -> None:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             order = _topological_order(self)
             self.grad = 1.0
             for node in reversed(order):
@@ -64,9 +60,6 @@ class Value:
                     b.grad += a.data * g
                 elif op == RELU and node.data > 0:
                     a.grad += g
-        finally:
-            if was_enabled:
-                gc.enable()
 
 
 def _topological_order(root: Value) -> list:
@@ -121,15 +114,10 @@ class MLP:
         self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
 
     def __call__(self, x):
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             for layer in self.layers:
                 x = layer(x)
             return x
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def parameters(self) -> list:
         return [p for layer in self.layers for n in layer.neurons for p in n.parameters()]
