@@ -214,6 +214,7 @@ def test_no_grad_records_nothing():
     z = x * x
     assert z.parents == (x, x)
 
+
 def test_no_grad_nests_with_enable_grad_and_works_as_a_decorator_even_when_reentered():
     with no_grad():
         with autodiff.enable_grad():
@@ -227,7 +228,6 @@ def test_no_grad_nests_with_enable_grad_and_works_as_a_decorator_even_when_reent
     y = depth_first(3)
     assert y.parents == () and y.data == 6.0
     assert autodiff.is_grad_enabled()
-
 
 
 def test_gradcheck_passes_and_fails_with_names():
