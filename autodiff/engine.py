@@ -35,14 +35,15 @@ def topological_order(output: Any) -> list:
     return [node for node, _ in _graph(output)]
 
 
-def _graph(root: Any, reset_grads: bool = False) -> list:
+def _graph(root: Any, for_backward: bool = False) -> list:
     """``(node, node.parents)`` for every node ``root`` depends on, parents first.
 
     A node is pushed twice: first to visit it (``parents`` None: push its parents),
     then, once all its parents are placed, to place it. Each node's ``parents`` is
     read once and kept with it, since the backward loop needs it again.
-    ``reset_grads``: the visit also sets every non-leaf's ``grad`` to None ("not
-    computed yet"), which a backward pass needs before it starts.
+    ``for_backward``: the order a backward pass walks. The visit also sets every
+    non-leaf's ``grad`` to None ("not computed yet"), and leaves are left out (no
+    gradient flows on from a leaf).
     """
     order: list = []
     visited: set = set()
@@ -58,9 +59,10 @@ def _graph(root: Any, reset_grads: bool = False) -> list:
         visited.add(node)
         parents = node.parents
         if not parents:  # a leaf is placed at once
-            order.append((node, parents))
+            if not for_backward:
+                order.append((node, parents))
             continue
-        if reset_grads:
+        if for_backward:
             node.grad = None
         stack.append((node, parents))  # come back to it once its parents are placed
         for parent in reversed(parents):  # reversed: the first parent is placed first
@@ -144,7 +146,7 @@ def _start(root: Any, grad: Any) -> list:
     """The graph in topological order, intermediate gradients reset ("not computed yet";
     leaves keep theirs and accumulate) and the root seeded."""
     seed = root._default_seed() if grad is None else root._check_seed(grad)
-    graph = _graph(root, reset_grads=True)
+    graph = _graph(root, for_backward=True)
     root._accumulate_grad(seed)
     return graph
 
@@ -154,8 +156,8 @@ def _propagate(graph: list, create_graph: bool, record: bool) -> Iterator[Step]:
     ``parent.grad += upstream x local`` for every parent (the contribution)."""
     for node, parents in reversed(graph):
         upstream = node.grad
-        if upstream is None or not parents:
-            continue  # a node the gradient does not reach, or a leaf
+        if upstream is None:
+            continue  # a node the gradient does not reach
         contributions = node._vjp(upstream, create_graph)
         for parent, contribution in zip(parents, contributions):
             if contribution is not None:  # None: the parent needs no gradient

@@ -126,17 +126,19 @@ class Tensor:
         """The result of ``op`` on ``inputs`` (Tensors); it records them as parents when
         gradients are on and one of them requires a gradient."""
         n = len(inputs)
-        if n == 1:  # one, two and three inputs spelled out: no list, no generator
+        # One, two and three inputs spelled out (no list, no generator); params passed only
+        # when there are some (a call with an empty *params costs more than the test).
+        if n == 1:
             a = inputs[0]
-            data = op.forward(a.data, *params)
+            data = op.forward(a.data, *params) if params else op.forward(a.data)
             record = a.requires_grad
         elif n == 2:
             a, b = inputs
-            data = op.forward(a.data, b.data, *params)
+            data = op.forward(a.data, b.data, *params) if params else op.forward(a.data, b.data)
             record = a.requires_grad or b.requires_grad
         elif n == 3:  # linear: x, weight, bias
             a, b, c = inputs
-            data = op.forward(a.data, b.data, c.data, *params)
+            data = op.forward(a.data, b.data, c.data, *params) if params else op.forward(a.data, b.data, c.data)
             record = a.requires_grad or b.requires_grad or c.requires_grad
         else:
             data = op.forward(*[x.data for x in inputs], *params)
@@ -395,32 +397,43 @@ class Tensor:
         """dL/d(parent) for each parent, summed back to the parent's shape; None when the
         parent needs no gradient."""
         parents = self.parents
+        op = self._op
         if create_graph:
             needs = tuple([p.requires_grad for p in parents])
             g = upstream if isinstance(upstream, Tensor) else _constant(upstream)
-            grads = self._op.vjp(g, self, needs, *parents, *self._params)
+            return _fitted(op.vjp(g, self, needs, *parents, *self._params), parents)
+        g = upstream.data if upstream.__class__ is Tensor else upstream
+        out = self._saved if op.saves else self.data
+        params = self._params
+        dtype = g.dtype
+        n = len(parents)
+        # One, two and three parents spelled out, as in _apply. An exact op's gradients are
+        # taken as they are when its inputs are arrays of g's dtype with at least one axis.
+        if n == 1:
+            a = parents[0].data
+            needs = (parents[0].requires_grad,)
+            grads = op.vjp(g, out, needs, a, *params) if params else op.vjp(g, out, needs, a)
+            if op.exact and a.dtype is dtype and a.ndim:
+                return grads
+        elif n == 2:
+            x, y = parents
+            a, b = x.data, y.data
+            needs = (x.requires_grad, y.requires_grad)
+            grads = op.vjp(g, out, needs, a, b, *params) if params else op.vjp(g, out, needs, a, b)
+            if op.exact and a.dtype is dtype and b.dtype is dtype and a.ndim and b.ndim:
+                return grads
+        elif n == 3:
+            x, y, z = parents
+            a, b, c = x.data, y.data, z.data
+            needs = (x.requires_grad, y.requires_grad, z.requires_grad)
+            grads = op.vjp(g, out, needs, a, b, c, *params) if params else op.vjp(g, out, needs, a, b, c)
+            exact = op.exact and a.dtype is dtype and b.dtype is dtype and c.dtype is dtype
+            if exact and a.ndim and b.ndim and c.ndim:
+                return grads
         else:
-            g = upstream.data if upstream.__class__ is Tensor else upstream
-            op = self._op
-            out = self._saved if op.saves else self.data
-            n = len(parents)
-            if n == 1:  # one, two and three parents spelled out: no lists
-                a = parents[0]
-                grads = op.vjp(g, out, (a.requires_grad,), a.data, *self._params)
-            elif n == 2:
-                a, b = parents
-                grads = op.vjp(g, out, (a.requires_grad, b.requires_grad), a.data, b.data, *self._params)
-            elif n == 3:
-                a, b, c = parents
-                needs = (a.requires_grad, b.requires_grad, c.requires_grad)
-                grads = op.vjp(g, out, needs, a.data, b.data, c.data, *self._params)
-            else:
-                needs = tuple([p.requires_grad for p in parents])
-                grads = op.vjp(g, out, needs, *[p.data for p in parents], *self._params)
-        for c, p in zip(grads, parents):  # checked inline; _fit only when something needs fixing
-            if c is not None and (c.__class__ is not np.ndarray or c.shape != p.data.shape or c.dtype != p.data.dtype):
-                return [_fit(c, p) for c, p in zip(grads, parents)]  # broadcast, dtype, or a numpy scalar
-        return grads
+            needs = tuple([p.requires_grad for p in parents])
+            grads = op.vjp(g, out, needs, *[p.data for p in parents], *params)
+        return _fitted(grads, parents)
 
     def _local_derivatives(self) -> tuple:
         return (None,) * len(self.parents)  # a Jacobian, not one number
@@ -431,7 +444,8 @@ class Tensor:
                 f"backward() needs grad= for a tensor of shape {self.shape}{self._named()}: "
                 "only a one-element tensor has an implied gradient of 1"
             )
-        return np.ones(self.data.shape, self.data.dtype)
+        seed = np.array(1, self.data.dtype)  # (np.ones takes three times as long)
+        return seed if self.data.ndim == 0 else seed.reshape(self.data.shape)
 
     def _check_seed(self, grad: Any) -> Any:
         seed = grad.data if isinstance(grad, Tensor) else _as_array(grad, "backward(grad=...)")
@@ -466,6 +480,14 @@ def _constant(data: np.ndarray) -> Tensor:
     out.label = ""
     out.scope = context.current_scope
     return out
+
+
+def _fitted(grads: Any, parents: tuple) -> Any:
+    """The gradients, each fitted to its parent where it needs it (see ``_fit``)."""
+    for g, p in zip(grads, parents):
+        if g is not None and (g.__class__ is not np.ndarray or g.shape != p.data.shape or g.dtype != p.data.dtype):
+            return [_fit(g, p) for g, p in zip(grads, parents)]  # broadcast, dtype, or a numpy scalar
+    return grads
 
 
 def _fit(g: Any, parent: Tensor) -> Any:
@@ -529,6 +551,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     The same numbers and gradients as ``x @ weight + bias``, in one op instead of two.
     """
+    if x.__class__ is not Tensor:
+        x = weight._lift(x, "linear")  # a batch given as an array is a constant
     if bias is None:
         return x @ weight
     w, b = weight.data, bias.data
@@ -537,9 +561,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear needs a weight of shape (in, out) and a bias of shape (out,), "
             f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
         )
-    if x.data.ndim == 0 or x.data.shape[-1] != w.shape[0]:
+    try:
+        return x._apply(ops.LINEAR, (x, weight, bias))
+    except ValueError:
         ops._matmul_check(x.data, w)  # raises, naming both shapes
-    return x._apply(ops.LINEAR, (x, weight, bias))
+        raise
 
 
 def softmax_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -553,7 +579,7 @@ def softmax_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean
     if reduction not in ("none", "sum", "mean"):
         raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     target = logits._lift(target, "softmax_cross_entropy")  # an array of targets is a constant
-    if logits.ndim == 0 or logits.shape != target.shape:
+    if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
         raise ValueError(
             f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
             f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
