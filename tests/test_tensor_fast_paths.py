@@ -49,6 +49,17 @@ def test_sums_propagate_inf_and_nan_as_numpy_does():
         np.testing.assert_array_equal(ops._sum(x, 0), np.add.reduce(x, axis=0))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, axis", [((64, 10), -1), ((64, 10), 1), ((3, 64), -1), ((3, 65), -1), ((4, 5), 0), ((2, 3, 4), -1)])
+def test_row_maxima_equal_numpy_reductions(shape, axis, dtype):
+    a = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    a.flat[::7] = np.nan  # nan wins, as in numpy
+    expected = np.maximum.reduce(a, axis=axis, keepdims=True)
+    result = ops._max_keepdims(a, axis)
+    assert result.shape == expected.shape and result.dtype == expected.dtype
+    np.testing.assert_array_equal(result, expected)
+
+
 # -- exact ops: gradients taken as they are only when that is right ----------------------------
 
 
