@@ -38,36 +38,40 @@ def topological_order(output: Any) -> list:
 def _graph(root: Any, for_backward: bool = False) -> list:
     """``(node, node.parents)`` for every node ``root`` depends on, parents first.
 
-    A node is pushed twice: first to visit it (``parents`` None: push its parents),
-    then, once all its parents are placed, to place it. Each node's ``parents`` is
-    read once and kept with it, since the backward loop needs it again.
+    Depth-first with an explicit stack of ``(node, parents, parents not yet looked at)``:
+    the top node goes on through its parents; an unvisited parent that is itself an op
+    is pushed (its own parents come first), a leaf is placed at once; once all its
+    parents are placed, the node is popped and placed. Each node's ``parents`` is read
+    once and kept with it, since the backward loop needs it again.
     ``for_backward``: the order a backward pass walks. The visit also sets every
     non-leaf's ``grad`` to None ("not computed yet"), and leaves are left out (no
     gradient flows on from a leaf).
     """
+    parents = root.parents
+    if not parents:
+        return [] if for_backward else [(root, parents)]
+    if for_backward:
+        root.grad = None
     order: list = []
-    visited: set = set()
-    stack: list = [(root, None)]
+    visited = {root}
+    stack = [(root, parents, iter(parents))]
     while stack:
-        entry = stack.pop()
-        node, parents = entry
-        if parents is not None:
-            order.append(entry)  # all its parents are already in `order`
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        parents = node.parents
-        if not parents:  # a leaf is placed at once
-            if not for_backward:
-                order.append((node, parents))
-            continue
-        if for_backward:
-            node.grad = None
-        stack.append((node, parents))  # come back to it once its parents are placed
-        for parent in reversed(parents):  # reversed: the first parent is placed first
-            if parent not in visited:
-                stack.append((parent, None))
+        node, parents, unvisited = stack[-1]
+        for parent in unvisited:
+            if parent in visited:
+                continue
+            visited.add(parent)
+            grandparents = parent.parents
+            if grandparents:  # an op: its parents first
+                if for_backward:
+                    parent.grad = None
+                stack.append((parent, grandparents, iter(grandparents)))
+                break
+            if not for_backward:  # a leaf is placed at once
+                order.append((parent, grandparents))
+        else:  # all its parents are placed
+            stack.pop()
+            order.append((node, parents))
     return order
 
 
