@@ -29,6 +29,7 @@ from autodiff import tensor_ops as ops
         ((0, 3), 0, False),  # no rows: zeros
         ((3, 0), -1, True),  # empty rows: zeros
         ((7,), -1, True),
+        ((3, 100), -1, True),  # long rows: numpy's reduction
         ((2, 3, 4), -1, True),
         ((2, 3, 4), 0, False),  # not a special case: numpy's reduction
         ((4, 6), 0, True),
