@@ -126,19 +126,17 @@ class Tensor:
         """The result of ``op`` on ``inputs`` (Tensors); it records them as parents when
         gradients are on and one of them requires a gradient."""
         n = len(inputs)
-        # One, two and three inputs spelled out (no list, no generator); params passed only
-        # when there are some (a call with an empty *params costs more than the test).
-        if n == 1:
+        if n == 1:  # one, two and three inputs spelled out: no list, no generator
             a = inputs[0]
-            data = op.forward(a.data, *params) if params else op.forward(a.data)
+            data = op.forward(a.data, *params)
             record = a.requires_grad
         elif n == 2:
             a, b = inputs
-            data = op.forward(a.data, b.data, *params) if params else op.forward(a.data, b.data)
+            data = op.forward(a.data, b.data, *params)
             record = a.requires_grad or b.requires_grad
         elif n == 3:  # linear: x, weight, bias
             a, b, c = inputs
-            data = op.forward(a.data, b.data, c.data, *params) if params else op.forward(a.data, b.data, c.data)
+            data = op.forward(a.data, b.data, c.data, *params)
             record = a.requires_grad or b.requires_grad or c.requires_grad
         else:
             data = op.forward(*[x.data for x in inputs], *params)
@@ -402,7 +400,7 @@ class Tensor:
             needs = tuple([p.requires_grad for p in parents])
             g = upstream if isinstance(upstream, Tensor) else _constant(upstream)
             return _fitted(op.vjp(g, self, needs, *parents, *self._params), parents)
-        g = upstream.data if upstream.__class__ is Tensor else upstream
+        g = upstream  # an array: a plain pass seeds and passes on arrays only
         out = self._saved if op.saves else self.data
         params = self._params
         dtype = g.dtype
@@ -412,21 +410,21 @@ class Tensor:
         if n == 1:
             a = parents[0].data
             needs = (parents[0].requires_grad,)
-            grads = op.vjp(g, out, needs, a, *params) if params else op.vjp(g, out, needs, a)
+            grads = op.vjp(g, out, needs, a, *params)
             if op.exact and a.dtype is dtype and a.ndim:
                 return grads
         elif n == 2:
             x, y = parents
             a, b = x.data, y.data
             needs = (x.requires_grad, y.requires_grad)
-            grads = op.vjp(g, out, needs, a, b, *params) if params else op.vjp(g, out, needs, a, b)
+            grads = op.vjp(g, out, needs, a, b, *params)
             if op.exact and a.dtype is dtype and b.dtype is dtype and a.ndim and b.ndim:
                 return grads
         elif n == 3:
             x, y, z = parents
             a, b, c = x.data, y.data, z.data
             needs = (x.requires_grad, y.requires_grad, z.requires_grad)
-            grads = op.vjp(g, out, needs, a, b, c, *params) if params else op.vjp(g, out, needs, a, b, c)
+            grads = op.vjp(g, out, needs, a, b, c, *params)
             exact = op.exact and a.dtype is dtype and b.dtype is dtype and c.dtype is dtype
             if exact and a.ndim and b.ndim and c.ndim:
                 return grads

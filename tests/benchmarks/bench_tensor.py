@@ -32,10 +32,11 @@ rotating from round to round. ``*_ms`` is the median step over all rounds. A rat
 such as ``engine_over_numpy`` is the median over the rounds of the ratio of the two
 blocks' medians in that round: the blocks of one round run within milliseconds of
 each other, so a busy spell of a shared machine, which moves every timing by a few
-percent, hits both sides of a ratio alike. The load average at the start is recorded. Each configuration also times its biggest matrix product alone in numpy and in
-PyTorch (``first_layer_product``), with the BLAS each uses (``blas``): numpy's wheels
-ship OpenBLAS, PyTorch's x86 wheels MKL, and where MKL is faster no numpy step can
-match PyTorch. ``autodiff.keep_freed_memory()`` is called first (as a long training run
+percent, hits both sides of a ratio alike. The load average at the start is recorded.
+Each configuration also times its biggest matrix product alone in numpy and in PyTorch
+(``first_layer_product``), with the BLAS each uses (``blas``): numpy's wheels ship
+OpenBLAS, PyTorch's x86 wheels MKL, and where MKL is faster no numpy step can match
+PyTorch. ``autodiff.keep_freed_memory()`` is called first (as a long training run
 would), so freed temporaries are reused rather than faulted in again; it applies to the
 whole process, numpy's step included.
 
