@@ -582,4 +582,9 @@ def softmax_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean
             f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
             f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
         )
+    if logits.data.shape[-1] == 0:
+        raise ValueError(
+            f"softmax_cross_entropy needs at least one class, "
+            f"got logits of shape {logits.shape}{logits._named()}"
+        )
     return logits._apply(ops.CROSS_ENTROPY, (logits, target), (reduction,))

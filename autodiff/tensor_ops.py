@@ -10,6 +10,8 @@ The vjp rules are written with arithmetic, methods (``.sum .reshape .T``) and th
 functions below, which work on numpy arrays and on Tensors alike. The engine calls
 them on arrays for a plain backward pass and on the Tensors themselves when
 ``create_graph=True``, which records the gradient's own graph (Hessian-vector products).
+One rule spells its plain pass apart, in place on the arrays its forward rule saved: the
+softmax cross-entropy, the last op of every training step.
 
 Broadcasting is undone once, in ``Tensor._vjp``: a rule may return a gradient of the
 broadcast shape and the engine sums it back to the input's shape.
@@ -402,27 +404,57 @@ def _per_row(g: Any, z: Any, reduction: str) -> Any:
     if g.__class__ is np.ndarray and g.ndim == 0:
         g = float(g)  # a number times the rows: cheaper than a 0-d array, and keeps their dtype
     if reduction == "mean":
-        return g * (1.0 / (z.size // z.shape[-1]))
+        return g * (1.0 / max(z.size // z.shape[-1], 1))
     return g
+
+
+def _classes_by_rows(x: np.ndarray) -> np.ndarray:
+    """A copy of x (rows of classes, classes on the last axis) as a classes x rows matrix."""
+    return (x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))).T.copy()
 
 
 def _cross_entropy_forward(z, t, reduction):
     """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
-    mean; the log-softmax is saved for the backward pass."""
-    log_probs = _log_softmax(z, -1)
+    mean. Computed on classes x rows copies: numpy reduces along a row in a loop of its
+    own for every row, but across rows in one vectorized pass (2-3x faster for a few
+    classes). The log-softmax and targets are saved that way for the backward pass."""
+    log_probs, t = _classes_by_rows(z), _classes_by_rows(t)
+    log_probs -= np.maximum.reduce(log_probs, axis=0)
+    log_probs -= np.log(_ones((len(log_probs),), log_probs.dtype) @ np.exp(log_probs))
     if reduction == "none":
-        return np.negative(np.add.reduce(t * log_probs, axis=-1)), log_probs
+        loss = np.negative(np.add.reduce(t * log_probs, axis=0)).reshape(z.shape[:-1])
+        return loss, (log_probs, t)
     loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
     if reduction == "mean":
-        loss = loss / max(log_probs.size // log_probs.shape[-1], 1)
-    return loss, log_probs
+        loss = loss / max(log_probs.shape[1], 1)
+    return loss, (log_probs, t)
 
 
 def _cross_entropy_vjp(g, out, needs, z, t, reduction):
     """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
-    each row times its upstream gradient. ``out`` is the saved log-softmax on a plain
-    backward pass; with create_graph it is recomputed on the Tensors."""
-    log_probs = log_softmax(z, -1) if _is_tensor(z) else out
+    each row times its upstream gradient g_row.
+
+    On a plain backward pass, in place on what the forward rule saved: the log-softmax
+    and targets as classes x rows, which g_row and Σ_c t_c (one number per row) multiply
+    in one pass. With create_graph, on the Tensors (the log-softmax recomputed)."""
+    if z.__class__ is np.ndarray:
+        log_probs, targets = out
+        rows = log_probs.shape[1]
+        if reduction == "none":
+            g_row = g.reshape(rows)
+        else:
+            g_row = float(g) / max(rows, 1) if reduction == "mean" else float(g)
+        dz = dt = None
+        if needs[0]:
+            dz = np.exp(log_probs)
+            dz *= _ones((len(targets),), targets.dtype) @ targets  # Σ_c t_c for each row
+            dz -= targets
+            dz *= g_row
+            dz = dz.T if z.ndim == 2 else dz.T.reshape(z.shape)
+        if needs[1]:
+            dt = (log_probs * -g_row).T.reshape(t.shape)
+        return dz, dt
+    log_probs = log_softmax(z, -1)
     g_row = _per_row(g, z, reduction)
     dz = (exp(log_probs) * _sum(t, -1, keepdims=True) - t) * g_row if needs[0] else None
     dt = -log_probs * g_row if needs[1] else None

@@ -1,6 +1,7 @@
 """The shortcuts the tensor engine takes for speed give the same answers as the long way:
 column and row sums through BLAS, exact ops whose gradients skip the fitting step, the
-overflow check of sigmoid, the one-element seed, and linear's rows form for any batch shape."""
+cross-entropy computed on classes x rows copies, the overflow check of sigmoid, the
+one-element seed, and linear's rows form for any batch shape."""
 
 from __future__ import annotations
 
@@ -110,6 +111,53 @@ def test_an_exact_op_on_a_zero_dim_input_still_gives_an_array():
     x._apply(square, (x,)).backward()
     assert isinstance(x.grad, np.ndarray) and x.grad.shape == () and x.grad.dtype == np.float32
     assert x.grad == 6.0
+
+
+# -- the cross-entropy on classes x rows copies ------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(4,), (1, 4), (6, 4), (2, 3, 4), (64, 10)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_cross_entropy_plain_pass_equals_its_create_graph_pass_and_the_formula(shape, reduction, transposed):
+    """A plain backward pass works in place on the saved classes x rows arrays; with
+    create_graph the rule runs on the Tensors, rows of classes. Both must give the formula's
+    numbers, for any batch shape, non-contiguous logits and targets that require grad."""
+    rng = np.random.default_rng(5)
+    Z = rng.standard_normal(shape[::-1]).T if transposed else rng.standard_normal(shape)  # .T: a view
+    P = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]) * 1.5  # rows summing to 1.5, not 1
+    G = rng.standard_normal(shape[:-1]) if reduction == "none" else np.array(0.7)
+    z, t = Tensor(Z, requires_grad=True), Tensor(P, requires_grad=True)
+    loss = softmax_cross_entropy(z, t, reduction)
+    loss.backward(G)
+    log_softmax = Z - Z.max(axis=-1, keepdims=True)
+    log_softmax -= np.log(np.exp(log_softmax).sum(axis=-1, keepdims=True))
+    rows = 1 if len(shape) == 1 else int(np.prod(shape[:-1]))
+    g_row = G[..., None] if reduction == "none" else G / rows if reduction == "mean" else G
+    per_row = -(P * log_softmax).sum(axis=-1)
+    expected = per_row if reduction == "none" else per_row.sum() / (rows if reduction == "mean" else 1)
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-13)
+    dz = (np.exp(log_softmax) * P.sum(axis=-1, keepdims=True) - P) * g_row
+    np.testing.assert_allclose(z.grad, dz, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(t.grad, -log_softmax * g_row, rtol=1e-12, atol=1e-15)
+    assert z.grad.shape == t.grad.shape == shape
+    recorded = grad((loss * G).sum(), [z, t], create_graph=True)
+    for r, plain in zip(recorded, (z.grad, t.grad)):
+        assert isinstance(r, Tensor) and r.shape == shape
+        np.testing.assert_allclose(r.data, plain, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_in_float32_keeps_float32_and_needs_at_least_one_class():
+    z = Tensor(np.random.default_rng(6).standard_normal((64, 10)).astype(np.float32), requires_grad=True)
+    y = np.eye(10, dtype=np.float32)[np.arange(64) % 10]
+    loss = softmax_cross_entropy(z, y)
+    loss.backward()
+    assert loss.dtype == np.float32 and z.grad.dtype == np.float32
+    p = np.exp(z.data.astype(np.float64))
+    p /= p.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(z.grad, (p - y) / 64, rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match=r"at least one class, got logits of shape \(3, 0\) \('z'\)"):
+        softmax_cross_entropy(Tensor(np.zeros((3, 0)), label="z"), np.zeros((3, 0)))
 
 
 # -- the seed, linear's inputs, sigmoid's overflow check ---------------------------------------
