@@ -1,6 +1,6 @@
 """The shortcuts the tensor engine takes for speed give the same answers as the long way:
 column and row sums through BLAS, exact ops whose gradients skip the fitting step, the
-cross-entropy computed on classes x rows copies, the overflow check of sigmoid, the
+cross-entropy computed on classes x rows copies, the overflow of sigmoid, the
 one-element seed, and linear's rows form for any batch shape."""
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def test_cross_entropy_in_float32_keeps_float32_and_needs_at_least_one_class():
         softmax_cross_entropy(Tensor(np.zeros((3, 0)), label="z"), np.zeros((3, 0)))
 
 
-# -- the seed, linear's inputs, sigmoid's overflow check ---------------------------------------
+# -- the seed, linear's inputs, sigmoid's overflow ---------------------------------------------
 
 
 @pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 1, 1)])
