@@ -177,13 +177,20 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
 # ---------------------------------------------------------------------------------------
 
 
+def _overflow_bound(dtype: np.dtype) -> float:
+    """A little below log(the largest float): e to this power is still finite."""
+    return float(np.log(np.finfo(dtype).max)) - 1.0
+
+
+_EXP_LIMIT = {np.dtype(t): _overflow_bound(np.dtype(t)) for t in (np.float16, np.float32, np.float64)}
+
+
 def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-a). Where e^-a overflows to inf, sigma(a) is 1 / inf = 0, right to working
-    precision, so that overflow is not warned about (ignoring it costs half of clipping -a
-    first). One new array, then in place."""
+    """1 / (1 + e^-a). Where e^-a would overflow, sigma(a) is 0 to working precision
+    anyway, so -a is clipped there first. One new array, then in place."""
     z = np.asarray(np.negative(a))  # asarray: a 0-d input gives a numpy scalar
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
+    np.minimum(z, _EXP_LIMIT.get(a.dtype) or _overflow_bound(a.dtype), out=z)
+    np.exp(z, out=z)
     z += 1
     return np.reciprocal(z, out=z)
 
@@ -408,44 +415,53 @@ def _classes_by_rows(x: np.ndarray) -> np.ndarray:
 
 def _cross_entropy_forward(z, t, reduction):
     """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
-    mean. Computed on classes x rows copies: numpy reduces along a row in a loop of its
-    own for every row, but across rows in one vectorized pass (2-3x faster for a few
-    classes). The log-softmax and targets are saved that way for the backward pass."""
-    log_probs, t = _classes_by_rows(z), _classes_by_rows(t)
-    log_probs -= np.maximum.reduce(log_probs, axis=0)
-    log_probs -= np.log(_ones((len(log_probs),), log_probs.dtype) @ np.exp(log_probs))
+    mean. Saved for the backward pass: the log-softmax, the targets, and the axis of
+    their classes. Rows of up to SHORT_ROW classes are worked on as classes x rows
+    copies (axis 0), where the max and the sum over each row's classes are one
+    vectorized pass across all the rows instead of a loop over them; longer rows as
+    they are (axis -1)."""
+    if z.shape[-1] <= SHORT_ROW:
+        log_probs, t, classes = _classes_by_rows(z), _classes_by_rows(t), 0
+        log_probs -= np.maximum.reduce(log_probs, axis=0)
+        log_probs -= np.log(_ones((len(log_probs),), log_probs.dtype) @ np.exp(log_probs))
+    else:
+        log_probs, classes = _log_softmax(z, -1), -1
     if reduction == "none":
-        loss = np.negative(np.add.reduce(t * log_probs, axis=0)).reshape(z.shape[:-1])
-        return loss, (log_probs, t)
+        loss = np.negative(np.add.reduce(t * log_probs, axis=classes)).reshape(z.shape[:-1])
+        return loss, (log_probs, t, classes)
     loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
     if reduction == "mean":
-        loss = loss / max(log_probs.shape[1], 1)
-    return loss, (log_probs, t)
+        loss = loss / max(z.size // z.shape[-1], 1)
+    return loss, (log_probs, t, classes)
 
 
 def _cross_entropy_vjp(g, out, needs, z, t, reduction):
     """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
     each row times its upstream gradient g_row.
 
-    On a plain backward pass, in place on what the forward rule saved: the log-softmax
-    and targets as classes x rows, which g_row and Σ_c t_c (one number per row) multiply
-    in one pass. With create_graph, on the Tensors (the log-softmax recomputed)."""
+    On a plain backward pass, in place on what the forward rule saved (with the classes
+    on axis 0 or -1). With create_graph, on the Tensors (the log-softmax recomputed)."""
     if z.__class__ is np.ndarray:
-        log_probs, targets = out
-        rows = log_probs.shape[1]
+        log_probs, targets, classes = out
         if reduction == "none":
-            g_row = g.reshape(rows)
+            g_row = g.reshape(-1) if classes == 0 else g.reshape(g.shape + (1,))
         else:
-            g_row = float(g) / max(rows, 1) if reduction == "mean" else float(g)
+            g_row = float(g) / max(z.size // z.shape[-1], 1) if reduction == "mean" else float(g)
         dz = dt = None
         if needs[0]:
             dz = np.exp(log_probs)
-            dz *= _ones((len(targets),), targets.dtype) @ targets  # Σ_c t_c for each row
+            if classes == 0:  # Σ_c t_c for each row
+                dz *= _ones((len(targets),), targets.dtype) @ targets
+            else:
+                dz *= _sum(targets, -1, keepdims=True)
             dz -= targets
             dz *= g_row
-            dz = dz.T if z.ndim == 2 else dz.T.reshape(z.shape)
+            if classes == 0:
+                dz = dz.T.reshape(z.shape)
         if needs[1]:
-            dt = (log_probs * -g_row).T.reshape(t.shape)
+            dt = log_probs * -g_row
+            if classes == 0:
+                dt = dt.T.reshape(t.shape)
         return dz, dt
     log_probs = log_softmax(z, -1)
     g_row = _per_row(g, z, reduction)

@@ -113,16 +113,20 @@ def test_an_exact_op_on_a_zero_dim_input_still_gives_an_array():
     assert x.grad == 6.0
 
 
-# -- the cross-entropy on classes x rows copies ------------------------------------------------
+# -- the cross-entropy's plain pass, on classes x rows copies for short rows ------------------
 
 
-@pytest.mark.parametrize("shape", [(4,), (1, 4), (6, 4), (2, 3, 4), (64, 10)])
+SHORT_AND_LONG_ROWS = [(4,), (1, 4), (6, 4), (2, 3, 4), (64, 10), (64,), (65,), (3, 70), (2, 2, 65)]
+
+
+@pytest.mark.parametrize("shape", SHORT_AND_LONG_ROWS)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("transposed", [False, True])
 def test_cross_entropy_plain_pass_equals_its_create_graph_pass_and_the_formula(shape, reduction, transposed):
-    """A plain backward pass works in place on the saved classes x rows arrays; with
-    create_graph the rule runs on the Tensors, rows of classes. Both must give the formula's
-    numbers, for any batch shape, non-contiguous logits and targets that require grad."""
+    """A plain backward pass works in place on the saved arrays (classes x rows for rows of
+    up to 64 classes, rows as they are beyond); with create_graph the rule runs on the
+    Tensors. Both must give the formula's numbers, for any batch shape, non-contiguous
+    logits and targets that require grad."""
     rng = np.random.default_rng(5)
     Z = rng.standard_normal(shape[::-1]).T if transposed else rng.standard_normal(shape)  # .T: a view
     P = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]) * 1.5  # rows summing to 1.5, not 1
