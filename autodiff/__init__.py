@@ -7,15 +7,20 @@ every renderer rely on.
 
 from .context import Scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import Edge, Step, backward, backward_steps, grad, topological_order
-from .gradcheck import GradcheckError, gradcheck
-from .memory import keep_freed_memory
+from .node import Node
+from .gradcheck import GradcheckError, check_op, gradcheck
 from .scalar import Op, Value
-from .tensor import Tensor, concatenate, linear, softmax_cross_entropy, stack
+from .tensor import Tensor, concatenate, stack
+from . import fast
+from .fast import keep_freed_memory, linear, softmax_cross_entropy
 from .tensor_ops import TensorOp
+
+fast.install_unless_asked_not_to()
 
 __all__ = [
     "Value",
     "Op",
+    "Node",
     "Tensor",
     "TensorOp",
     "concatenate",
@@ -34,6 +39,7 @@ __all__ = [
     "scope",
     "Scope",
     "gradcheck",
+    "check_op",
     "GradcheckError",
     "keep_freed_memory",
 ]

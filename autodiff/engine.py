@@ -1,20 +1,11 @@
 """The reverse-mode engine: one loop over the graph, for Values and Tensors alike.
 
-It relies only on the graph protocol every node follows:
+It relies only on the graph protocol every node follows (``autodiff.Node``):
+``parents``, ``grad``, ``vjp(upstream, create_graph)`` (for each parent, the
+contribution ``upstream × local`` to add to its gradient, None where it needs none),
+``local_derivatives()`` (shown by the step-through) and ``initial_grad(grad)``.
 
-- ``node.parents``: the nodes it was computed from (``()`` for a leaf);
-- ``node.grad``: the running sum of dL/d(node);
-- ``node._vjp(upstream, create_graph)``: for each parent, the contribution
-  ``upstream x local`` to add to ``parent.grad`` (None for a parent that needs none);
-- ``node._local_derivatives()``: for each parent, d(node)/d(parent) as a number (None
-  where it is not one number, as for tensors), shown by the step-through;
-- ``node._default_seed()``, ``node._check_seed(grad)``, ``node._accumulate_grad(g)``
-  and ``node._gradient_result(g, create_graph)``.
-
-Gradients are never changed in place: accumulating makes a new float or array, so a
-gradient may be shared between nodes safely.
-
-The chain rule in one line: ``parent.grad += local * node.grad``, done for every node
+The chain rule in one line: ``parent.grad += upstream × local``, done for every node
 in reverse topological order, so a node's gradient is complete before it is passed on.
 """
 
@@ -23,60 +14,36 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator, Sequence
 
+import numpy as np
+
 from . import context
 
 
 def topological_order(output: Any) -> list:
     """Every node ``output`` depends on, each after all of its parents (inputs first).
 
-    Iterative depth-first search with an explicit stack, so a chain of a million
-    operations needs no Python recursion. Nodes are hashed by identity.
+    Depth-first with an explicit stack of (node, iterator over its parents), so a chain
+    of a million operations needs no Python recursion: the top node goes on to its next
+    unseen parent; once it has none left, it is placed. Nodes are told apart by identity.
     """
-    return [node for node, _ in _graph(output)]
-
-
-def _graph(root: Any, for_backward: bool = False) -> list:
-    """``(node, node.parents)`` for every node ``root`` depends on, parents first.
-
-    Depth-first with an explicit stack of ``(node, parents, parents not yet looked at)``:
-    the top node goes on through its parents; an unvisited parent that is itself an op
-    is pushed (its own parents come first), a leaf is placed at once; once all its
-    parents are placed, the node is popped and placed. Each node's ``parents`` is read
-    once and kept with it, since the backward loop needs it again.
-    ``for_backward``: the order a backward pass walks. The visit also sets every
-    non-leaf's ``grad`` to None ("not computed yet"), and leaves are left out (no
-    gradient flows on from a leaf).
-    """
-    parents = root.parents
-    if not parents:
-        return [] if for_backward else [(root, parents)]
-    if for_backward:
-        root.grad = None
-    order: list = []
-    visited = {root}
-    stack = [(root, parents, iter(parents))]
+    order = []
+    seen = {id(output)}
+    stack = [(output, iter(output.parents))]
     while stack:
-        node, parents, unvisited = stack[-1]
-        for parent in unvisited:
-            if parent in visited:
-                continue
-            visited.add(parent)
-            grandparents = parent.parents
-            if grandparents:  # an op: its parents first
-                if for_backward:
-                    parent.grad = None
-                stack.append((parent, grandparents, iter(grandparents)))
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
                 break
-            if not for_backward:  # a leaf is placed at once
-                order.append((parent, grandparents))
         else:  # all its parents are placed
             stack.pop()
-            order.append((node, parents))
+            order.append(node)
     return order
 
 
 class Edge:
-    """One parent edge of a backward step: ``upstream x local = contribution``."""
+    """One parent edge of a backward step: ``upstream × local = contribution``."""
 
     __slots__ = ("parent", "local", "contribution")
 
@@ -94,7 +61,7 @@ class Step:
 
     ``upstream`` is dL/d(node), complete when the step runs; ``contributions[i]`` is
     what was added to ``node.parents[i].grad``. ``edges`` pairs each parent with its
-    local derivative and contribution: ``upstream x local = contribution``.
+    local derivative and contribution: ``upstream × local = contribution``.
     """
 
     __slots__ = ("node", "upstream", "contributions")
@@ -107,7 +74,7 @@ class Step:
     @property
     def locals(self) -> tuple:
         """d(node)/d(parent) for each parent (None where it is not one number, as for tensors)."""
-        return self.node._local_derivatives()
+        return self.node.local_derivatives()
 
     @property
     def edges(self) -> tuple[Edge, ...]:
@@ -124,15 +91,56 @@ def _name(node: Any) -> str:
     return repr(node.label) if getattr(node, "label", "") else f"<{node.op or 'leaf'} node>"
 
 
+def add_gradients(total: Any, contribution: Any) -> Any:
+    """``total + contribution``, where ``total`` None means nothing yet. (numpy adds two
+    0-d arrays into a numpy scalar; the sum is kept an array, as the gradients are.)"""
+    if total is None:
+        return contribution
+    total = total + contribution
+    return np.asarray(total) if isinstance(total, np.generic) else total
+
+
 def backward_steps(output: Any, grad: Any = None, create_graph: bool = False) -> Iterator[Step]:
     """Run the backward pass one node at a time, yielding a :class:`Step` after each.
 
-    Consuming the iterator fully is exactly ``output.backward(grad)``. Gradients of
+    Consuming the iterator fully is exactly ``backward(output, grad)``. Gradients of
     intermediate nodes are recomputed from scratch (reset to None, "not computed
     yet", first); leaves accumulate, so running it twice leaves every leaf with twice
-    the gradient, as in PyTorch.
+    the gradient, as in PyTorch. The reset and the seed happen at once, on the call.
     """
-    return _propagate(_start(output, grad), create_graph, record=True)
+    order = _start(output, grad)
+    return (Step(*step) for step in _chain_rule(order, create_graph))
+
+
+def _start(root: Any, grad: Any) -> list:
+    """The graph in topological order, with the gradients of intermediate nodes reset
+    (None: "not computed yet"; leaves keep theirs, to accumulate) and the root seeded."""
+    seed = root.initial_grad(grad)
+    order = topological_order(root)
+    for node in order:
+        if node.parents:
+            node.grad = None
+    root.grad = add_gradients(root.grad, seed)
+    return order
+
+
+def _chain_rule(order: list, create_graph: bool) -> Iterator[tuple]:
+    """``parent.grad += upstream × local`` for every parent of every node, in reverse
+    topological order (so each node's gradient is complete before it is passed on);
+    yields what each node did: ``(node, upstream, contributions)``."""
+    for node in reversed(order):
+        upstream = node.grad
+        if not node.parents or upstream is None:
+            continue  # a leaf, or a node the gradient does not reach
+        contributions = node.vjp(upstream, create_graph)
+        for parent, contribution in zip(node.parents, contributions):
+            if contribution is None:  # this parent needs no gradient
+                continue
+            if parent.grad is None:
+                parent.grad = contribution
+            else:  # a node used more than once, or a leaf that accumulates
+                parent.grad = add_gradients(parent.grad, contribution)
+        yield node, upstream, contributions
 
 
 def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
@@ -142,35 +150,8 @@ def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
     runs (see ``context.collector_paused``).
     """
     with context.collector_paused():
-        for _ in _propagate(_start(root, grad), create_graph, record=False):
+        for _ in _chain_rule(_start(root, grad), create_graph):
             pass
-
-
-def _start(root: Any, grad: Any) -> list:
-    """The graph in topological order, intermediate gradients reset ("not computed yet";
-    leaves keep theirs and accumulate) and the root seeded."""
-    seed = root._default_seed() if grad is None else root._check_seed(grad)
-    graph = _graph(root, for_backward=True)
-    root._accumulate_grad(seed)
-    return graph
-
-
-def _propagate(graph: list, create_graph: bool, record: bool) -> Iterator[Step]:
-    """The chain rule, node by node in reverse topological order:
-    ``parent.grad += upstream x local`` for every parent (the contribution)."""
-    for node, parents in reversed(graph):
-        upstream = node.grad
-        if upstream is None:
-            continue  # a node the gradient does not reach
-        contributions = node._vjp(upstream, create_graph)
-        for parent, contribution in zip(parents, contributions):
-            if contribution is not None:  # None: the parent needs no gradient
-                if parent.grad is None:
-                    parent.grad = contribution
-                else:  # fan-out: the node adds it to what it has (a Tensor keeps an array)
-                    parent._accumulate_grad(contribution)
-        if record:
-            yield Step(node, upstream, contributions)
 
 
 def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
@@ -190,9 +171,18 @@ def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
             node.grad = None
         with context.enable_grad() if create_graph else contextlib.nullcontext():
             backward(output, create_graph=create_graph)
-        results = tuple(node._gradient_result(node.grad, create_graph) for node in inputs)
+        results = tuple(_as_node(node, node.grad) for node in inputs)
     finally:
         for node, old in reversed(saved):
             node.grad = old
     return results
 
+
+def _as_node(input_: Any, gradient: Any) -> Any:
+    """A gradient as a node of the input's type (a zero one where no gradient arrived)."""
+    if gradient is None:
+        data = input_.data
+        gradient = np.zeros_like(data) if isinstance(data, np.ndarray) else 0.0
+    if hasattr(gradient, "parents"):  # already a node (create_graph=True)
+        return gradient
+    return type(input_)(gradient)

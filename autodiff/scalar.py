@@ -8,6 +8,12 @@ engine calls it on floats for a plain backward pass, and on the Values themselve
 when ``create_graph=True``, which builds the derivative's own graph (that is all
 higher-order derivatives need).
 
+An Op is applied by calling it on Values or numbers: ``MUL(x, y)`` is what ``x * y``
+does. A new primitive is made the same way::
+
+    cube = Op("cube", forward=lambda a: a**3, local=lambda a, out: (3 * a * a,))
+    y = cube(x)        # a Value whose parent is x; backward, create_graph, viz work on it
+
 A Value keeps only its data, gradient, parents and op: no closure, hence no
 reference cycle, so a graph is freed by reference counting the moment it is dropped.
 """
@@ -15,6 +21,7 @@ reference cycle, so a graph is freed by reference counting the moment it is drop
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import numbers
 import operator
@@ -107,15 +114,60 @@ def _sign(x: Any) -> float:
 # ---------------------------------------------------------------------------
 
 
-class Op:
-    """A primitive operation on Values.
+def _arity(local: Callable) -> int | None:
+    """How many inputs a local rule ``local(*inputs, out)`` takes (None: any number)."""
+    try:
+        parameters = inspect.signature(local).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) - 1
 
-    ``forward(*floats) -> float``; ``local(*inputs, out) -> tuple`` of d(out)/d(input);
-    ``check(*floats)`` names a domain error (None when the inputs are fine): a message
-    for an ``error`` exception, or an exception whose type and message are used.
+
+def default_notation(name: str, symbol: str | None, arity: int | None) -> str | None:
+    """How an op is written around its operands, as a ``str.format`` template:
+    ``"{0} + {1}"`` for a binary op with a symbol, ``"-{0}"`` for a unary one; None
+    (written as a function call, ``tanh(x)``) for the rest."""
+    if symbol is None:
+        return None
+    if arity == 2:
+        return "{0} " + symbol + " {1}"
+    if arity == 1:
+        return symbol + "{0}"
+    return None
+
+
+def spell(name: str, notation: str | None, operands: tuple) -> str:
+    """An op written around its operands: ``x + y``, ``-x``, ``x**2``, ``tanh(x)``."""
+    if notation is None:
+        return f"{name}({', '.join(operands)})"
+    return notation.format(*operands)
+
+
+class Op:
+    """A primitive operation on Values; calling it on Values (or numbers) applies it.
+
+    - ``forward(*floats) -> float``: the value of the op.
+    - ``local(*inputs, out) -> tuple``: d(out)/d(input) for each input, written with
+      arithmetic (and this module's ``exp``, ``log``, ...) so that it also runs on Values.
+    - ``check(*floats)``: names a domain error before ``forward`` runs (None when the
+      inputs are fine): a message for an ``error`` exception, or an exception itself.
+    - ``symbol``, ``notation``, ``arity``: how pictures and captions write the op.
+      ``symbol`` is its operator (``"+"``), None for a function (``tanh``); ``notation``
+      a ``str.format`` template around the operands (``"{0} + {1}"``, ``"{0}**2"``; by
+      default from the symbol, or ``name(...)``); ``arity`` the number of inputs,
+      read off ``local``'s signature when not given (None: any number).
+
+    >>> cube = Op("cube", forward=lambda a: a**3, local=lambda a, out: (3 * a * a,))
+    >>> x = Value(2.0)
+    >>> y = cube(x)
+    >>> y.backward()
+    >>> (y.data, x.grad)
+    (8.0, 12.0)
     """
 
-    __slots__ = ("name", "forward", "local", "check", "error")
+    __slots__ = ("name", "forward", "local", "check", "error", "symbol", "notation", "arity")
 
     def __init__(
         self,
@@ -124,15 +176,42 @@ class Op:
         local: Callable[..., tuple],
         check: Callable[..., "str | Exception | None"] | None = None,
         error: type[Exception] = ValueError,
+        symbol: str | None = None,
+        notation: str | None = None,
+        arity: int | None = None,
     ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"an Op needs a name (a non-empty str), got {name!r}")
+        for what, rule in (("forward", forward), ("local", local)):
+            if not callable(rule):
+                raise TypeError(f"Op {name!r}: {what} must be a function, got {type(rule).__name__}")
         self.name = name
         self.forward = forward
         self.local = local
         self.check = check
         self.error = error
+        self.symbol = symbol
+        self.arity = _arity(local) if arity is None else arity
+        self.notation = notation if notation is not None else default_notation(name, symbol, self.arity)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+    def spell(self, *operands: str) -> str:
+        """The op written around ``operands``: ``x + y``, ``-x``, ``x**2``, ``tanh(x)``."""
+        return spell(self.name, self.notation, operands)
+
+    def __call__(self, *inputs: Any) -> "Value":
+        """The op applied to ``inputs`` (Values; numbers become constant leaves): a new
+        Value whose parents are the inputs (a leaf, under ``no_grad()``)."""
+        if self.arity is not None and len(inputs) != self.arity:
+            s = "" if self.arity == 1 else "s"
+            raise TypeError(f"{self.name!r} takes {self.arity} input{s}, got {len(inputs)}")
+        parents = [x if x.__class__ is Value else _as_value(x, self, inputs) for x in inputs]
+        data = [p.data for p in parents]
+        if self.check is not None:
+            _check_domain(self, parents, data)
+        return Value(self.forward(*data), "", self, parents)
 
 
 SQRT_2 = math.sqrt(2.0)
@@ -141,11 +220,11 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 # a + b:  d/da = 1, d/db = 1
-ADD = Op("+", operator.add, lambda a, b, out: (1.0, 1.0))
+ADD = Op("+", operator.add, lambda a, b, out: (1.0, 1.0), symbol="+")
 # a - b:  d/da = 1, d/db = -1  (its own rule, so the graph shows one "-" node)
-SUB = Op("-", operator.sub, lambda a, b, out: (1.0, -1.0))
+SUB = Op("-", operator.sub, lambda a, b, out: (1.0, -1.0), symbol="-")
 # a * b:  d/da = b, d/db = a
-MUL = Op("*", operator.mul, lambda a, b, out: (b, a))
+MUL = Op("*", operator.mul, lambda a, b, out: (b, a), symbol="*")
 # a / b:  d/da = 1/b, d/db = -a/b^2 = -out/b  (its own rule, so the graph shows one "/" node)
 DIV = Op(
     "/",
@@ -153,9 +232,10 @@ DIV = Op(
     lambda a, b, out: (1 / b, -out / b),
     check=lambda a, b: "division by zero" if b == 0 else None,
     error=ZeroDivisionError,
+    symbol="/",
 )
 # -a:  d/da = -1
-NEG = Op("neg", operator.neg, lambda a, out: (-1.0,))
+NEG = Op("neg", operator.neg, lambda a, out: (-1.0,), symbol="-")
 
 
 def _pow_check(a: float, b: float) -> str | Exception | None:
@@ -167,24 +247,29 @@ def _pow_check(a: float, b: float) -> str | Exception | None:
 
 
 def _pow_local(a: Any, b: Any, out: Any) -> tuple:
-    """d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b ln a (0 where a = 0, nan where a < 0)."""
-    base = _data(a)
+    """d(a^b)/da = b a^(b-1), 0 where b = 0 (a^0 = 1 whatever a is);
+    d(a^b)/db = a^b ln a, 0 where a = 0 (as PyTorch), nan where a < 0."""
+    base, exponent = _data(a), _data(b)
+    d_base = 0.0 if exponent == 0 else b * a ** (b - 1)
     d_exponent = out * log(a) if base > 0 else (0.0 if base == 0 else math.nan)
-    return b * a ** (b - 1), d_exponent
+    return d_base, d_exponent
 
 
 # a ** b, both Values (also ``2 ** x``)
-POW = Op("**", _pow, _pow_local, check=_pow_check, error=ValueError)
+POW = Op("**", _pow, _pow_local, check=_pow_check, error=ValueError, symbol="**")
 
 
 @functools.lru_cache(maxsize=None)
 def _pow_const(c: float) -> Op:
-    """a ** c for a constant exponent c:  d/da = c a^(c-1)."""
+    """a ** c for a constant exponent c:  d/da = c a^(c-1) (0 for c = 0)."""
 
-    def check(a: float) -> str | None:
+    def check(a: float) -> str | Exception | None:
         return _pow_check(a, c)
 
-    return Op(f"**{c:g}", lambda a: _pow(a, c), lambda a, out: (c * a ** (c - 1),), check, ValueError)
+    def local(a: Any, out: Any) -> tuple:
+        return (0.0 if c == 0 else c * a ** (c - 1),)
+
+    return Op(f"**{c:g}", lambda a: _pow(a, c), local, check, ValueError, symbol="**", notation=f"{{0}}**{c:g}")
 
 
 # e^a:  d/da = e^a = out
@@ -289,8 +374,6 @@ def _softplus(beta: float, threshold: float) -> Op:
 
 
 def _check_number(data: Any, what: str) -> float:
-    if data.__class__ is float:  # the common case, without the slower ABC check
-        return data
     if isinstance(data, numbers.Real):
         return float(data)
     raise TypeError(
@@ -299,13 +382,14 @@ def _check_number(data: Any, what: str) -> float:
     )
 
 
-def _lift(other: Any) -> "Value | None":
-    """A number becomes a constant leaf Value; anything else is not ours (None)."""
-    if isinstance(other, Value):
-        return other
-    if other.__class__ is float or isinstance(other, numbers.Real):
-        return Value(other)
-    return None
+def _as_value(x: Any, op: Op, inputs: tuple) -> "Value":
+    """An input of ``op``: a Value as it is, a number as a constant leaf."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(x)
+    types = " and ".join(f"'{type(i).__name__}'" for i in inputs)
+    raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types} (Values and real numbers only)")
 
 
 class Value:
@@ -318,7 +402,12 @@ class Value:
     The one or two parents are kept in two slots, ``_a`` and ``_b`` (None when absent),
     and ``parents`` makes the tuple when asked: a node is then one object, not a node
     and a tuple, which takes a third less memory and halves what Python's cycle
-    collector has to walk while a big graph is alive.
+    collector has to walk while a big graph is alive. An op of more than two inputs
+    (a fused neuron) keeps the tuple of them all in ``_a``.
+
+    The operators and functions below, and ``backward``, are the reference code; at
+    import, ``autodiff.fast`` puts faster twins of the built-in ones in their place
+    (``AUTODIFF_REFERENCE=1`` in the environment keeps these).
 
     >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
     >>> f = (x + y) * z
@@ -327,15 +416,24 @@ class Value:
     (-12.0, -4.0, -4.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_op", "_label", "scope")
+    __slots__ = ("data", "grad", "_a", "_b", "_op", "_label", "scope", "__weakref__")
     requires_grad = True  # part of the graph protocol; every Value takes part in backward
 
-    def __init__(self, data: Any, label: str = "") -> None:
-        self.data = _check_number(data, "Value()")
-        self.grad = 0.0
-        self._a: Value | None = None
-        self._b: Value | None = None
-        self._op: Op | None = None
+    def __init__(self, data: Any, label: str = "", _op: Op | None = None, _parents: Any = ()) -> None:
+        """A leaf ``Value(data, label)``; ``Op.__call__`` also passes the op and the parents."""
+        self.data = data if data.__class__ is float else _check_number(data, "Value()")
+        if _op is not None and context.grad_enabled:
+            self.grad = None  # not computed yet: backward() fills it in
+            self._op = _op
+            if len(_parents) == 1:
+                self._a, self._b = _parents[0], None
+            elif len(_parents) == 2:
+                self._a, self._b = _parents
+            else:
+                self._a, self._b = tuple(_parents), None
+        else:  # a leaf (also an op's result under no_grad()), with a leaf's accumulator
+            self.grad = 0.0
+            self._op = self._a = self._b = None
         if label:
             self.label = label
         elif label != "":
@@ -348,6 +446,8 @@ class Value:
         a = self._a
         if a is None:
             return ()
+        if a.__class__ is tuple:
+            return a
         b = self._b
         return (a,) if b is None else (a, b)
 
@@ -355,6 +455,11 @@ class Value:
     def op(self) -> str:
         """The name of the operation that made this node ("" for a leaf)."""
         return self._op.name if self._op is not None else ""
+
+    @property
+    def primitive(self) -> Op | None:
+        """The :class:`Op` that made this node (None for a leaf)."""
+        return self._op
 
     @property
     def label(self) -> str:
@@ -374,86 +479,44 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
 
-    # -- applying an op -----------------------------------------------------------
-
-    def _apply(self, op: Op, other: "Value | None" = None) -> "Value":
-        """The result of ``op`` on self (and other): a new node whose parents are the inputs."""
-        if op.check is not None:
-            data = _checked(op, (self,) if other is None else (self, other))
-        elif other is None:
-            data = op.forward(self.data)
-        else:
-            data = op.forward(self.data, other.data)
-        out = _new_value(Value)
-        out.data = data
-        if context.grad_enabled:
-            out.grad = None  # not computed yet: backward() fills it in
-            out._a = self
-            out._b = other
-            out._op = op
-        else:  # under no_grad() the result is a leaf, with a leaf's accumulator
-            out.grad = 0.0
-            out._a = out._b = out._op = None
-        out.scope = context.current_scope
-        return out
-
-    # -- arithmetic (numbers on either side become constant leaves) ------------------
+    # -- arithmetic: each operator applies its Op (numbers become constant leaves) ------
 
     def __add__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return self._apply(ADD, other)
+        return ADD(self, other)
 
     def __radd__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return other._apply(ADD, self)
+        return ADD(other, self)
 
     def __sub__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return self._apply(SUB, other)
+        return SUB(self, other)
 
     def __rsub__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return other._apply(SUB, self)
+        return SUB(other, self)
 
     def __mul__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return self._apply(MUL, other)
+        return MUL(self, other)
 
     def __rmul__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return other._apply(MUL, self)
+        return MUL(other, self)
 
     def __truediv__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return self._apply(DIV, other)
+        return DIV(self, other)
 
     def __rtruediv__(self, other: Any) -> "Value":
-        if other.__class__ is not Value and (other := _lift(other)) is None:
-            return NotImplemented
-        return other._apply(DIV, self)
+        return DIV(other, self)
 
     def __pow__(self, exponent: Any) -> "Value":
         """``x ** 2`` (a constant exponent: one parent) or ``x ** y`` (both are parents)."""
-        if isinstance(exponent, Value):
-            return self._apply(POW, exponent)
         if isinstance(exponent, numbers.Real):
-            return self._apply(_pow_const(float(exponent)))
-        return NotImplemented
+            return _pow_const(float(exponent))(self)
+        return POW(self, exponent)
 
     def __rpow__(self, base: Any) -> "Value":
         """``2 ** x``: the base becomes a constant leaf."""
-        base = _lift(base)
-        return NotImplemented if base is None else base._apply(POW, self)
+        return POW(base, self)
 
     def __neg__(self) -> "Value":
-        return self._apply(NEG)
+        return NEG(self)
 
     def __pos__(self) -> "Value":
         return self
@@ -462,68 +525,70 @@ class Value:
 
     def exp(self) -> "Value":
         """e^x."""
-        return self._apply(EXP)
+        return EXP(self)
 
     def log(self) -> "Value":
         """ln x (x > 0; otherwise ValueError naming this node)."""
-        return self._apply(LOG)
+        return LOG(self)
 
     def sqrt(self) -> "Value":
         """sqrt(x) (x >= 0)."""
-        return self._apply(SQRT)
+        return SQRT(self)
 
     def abs(self) -> "Value":
         """|x| (derivative sign(x), 0 at 0)."""
-        return self._apply(ABS)
+        return ABS(self)
 
     __abs__ = abs
 
     def tanh(self) -> "Value":
         """tanh x = (e^x - e^-x) / (e^x + e^-x)."""
-        return self._apply(TANH)
+        return TANH(self)
 
     def sigmoid(self) -> "Value":
         """sigma(x) = 1 / (1 + e^-x)."""
-        return self._apply(SIGMOID)
+        return SIGMOID(self)
 
     def relu(self) -> "Value":
         """max(0, x)."""
-        return self._apply(RELU)
+        return RELU(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Value":
         """max(x, a x) with slope a (PyTorch default 0.01; the slides use 0.1)."""
-        return self._apply(_leaky_relu(float(negative_slope)))
+        return _leaky_relu(float(negative_slope))(self)
 
     def elu(self, alpha: float = 1.0) -> "Value":
         """x if x > 0 else alpha (e^x - 1)."""
-        return self._apply(_elu(float(alpha)))
+        return _elu(float(alpha))(self)
 
     def gelu(self, approximate: str = "none") -> "Value":
         """x Phi(x) with Phi the standard normal CDF (exact, via erf); ``approximate="tanh"``
         gives x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) as PyTorch does."""
         if approximate == "none":
-            return self._apply(GELU)
+            return GELU(self)
         if approximate == "tanh":
-            return self._apply(GELU_TANH)
+            return GELU_TANH(self)
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     def silu(self) -> "Value":
         """x sigma(x) (also called swish)."""
-        return self._apply(SILU)
+        return SILU(self)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Value":
         """log(1 + e^(beta x)) / beta, computed stably; x itself once beta x > threshold."""
-        return self._apply(_softplus(float(beta), float(threshold)))
+        return _softplus(float(beta), float(threshold))(self)
 
     def sin(self) -> "Value":
-        return self._apply(SIN)
+        """sin x."""
+        return SIN(self)
 
     def cos(self) -> "Value":
-        return self._apply(COS)
+        """cos x."""
+        return COS(self)
 
     def erf(self) -> "Value":
         """The error function, 2/sqrt(pi) * integral_0^x e^(-t^2) dt (used by exact GELU)."""
-        return self._apply(ERF)
+        return ERF(self)
 
     # -- backward --------------------------------------------------------------
 
@@ -535,67 +600,47 @@ class Value:
         """
         engine.backward(self, grad)
 
-    # -- the graph protocol used by autodiff.engine ---------------------------------
+    # -- the graph protocol (autodiff.Node) ------------------------------------------
 
-    def _vjp(self, upstream: Any, create_graph: bool) -> tuple:
-        """The contributions ``upstream * local`` to each parent's grad."""
-        if not create_graph:  # the common case, spelled out for speed
-            b = self._b
-            try:
-                if b is None:
-                    (local_a,) = self._op.local(self._a.data, self.data)
-                    return (local_a * upstream,)
-                local_a, local_b = self._op.local(self._a.data, b.data, self.data)
-                return (local_a * upstream, local_b * upstream)
-            except ZeroDivisionError:
-                pass  # let _locals give the IEEE answer
-        return tuple([local * upstream for local in self._locals(create_graph)])
+    def local_derivatives(self, create_graph: bool = False) -> tuple:
+        """d(self)/d(parent) for each parent, by the op's local rule: floats, or Values
+        (with ``create_graph``, so that the derivative is itself a graph).
 
-    def _locals(self, create_graph: bool) -> tuple:
-        """d(self)/d(parent) for each parent: on floats, or on the nodes themselves."""
-        op, parents = self._op, self.parents
+        Where float arithmetic raises (1/0 in sqrt'(0), an overflowing power), the rule is
+        run again in IEEE arithmetic, which gives inf or nan as PyTorch does."""
+        op = self._op
+        if op is None:
+            return ()
         if create_graph:
-            return op.local(*parents, self)
+            return tuple(op.local(*self.parents, self))
+        data = [p.data for p in self.parents]
         try:
-            return op.local(*[p.data for p in parents], self.data)
-        except ZeroDivisionError:  # e.g. sqrt'(0): IEEE gives inf, as PyTorch does
+            return tuple(op.local(*data, self.data))
+        except (ZeroDivisionError, OverflowError):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                inputs = [np.float64(p.data) for p in parents]
-                return tuple(float(v) for v in op.local(*inputs, np.float64(self.data)))
+                ieee = op.local(*[np.float64(x) for x in data], np.float64(self.data))
+                return tuple(float(v) for v in ieee)
 
-    def _local_derivatives(self) -> tuple:
-        return self._locals(create_graph=False)
+    def vjp(self, upstream: Any, create_graph: bool = False) -> tuple:
+        """The chain rule on each parent edge: ``upstream × local`` for each parent."""
+        return tuple([local * upstream for local in self.local_derivatives(create_graph)])
 
-    def _accumulate_grad(self, contribution: Any) -> None:
-        grad = self.grad
-        self.grad = contribution if grad is None else grad + contribution
-
-    def _default_seed(self) -> float:
-        return 1.0
-
-    def _check_seed(self, grad: Any) -> Any:
+    def initial_grad(self, grad: Any = None) -> Any:
+        """The gradient a backward pass from this node starts from: ``grad``, or 1.0."""
+        if grad is None:
+            return 1.0
         if isinstance(grad, Value):
             return grad
         return _check_number(grad, "backward(grad=...)")
 
-    def _gradient_result(self, grad: Any, create_graph: bool) -> "Value":
-        if isinstance(grad, Value):
-            return grad
-        return Value(0.0 if grad is None else grad)
 
-
-_new_value = object.__new__
-
-
-def _checked(op: Op, parents: tuple) -> float:
-    """op's forward on the parents' data, after its domain check (the error names the nodes)."""
-    data = [p.data for p in parents]
+def _check_domain(op: Op, parents: list, data: list) -> None:
+    """Raise op's domain error, if its check finds one, naming the inputs."""
     problem = op.check(*data)
     if problem is not None:
         inputs = ", ".join(_describe(p) for p in parents)
         error = type(problem) if isinstance(problem, Exception) else op.error
         raise error(f"{op.name}({inputs}): {problem}")
-    return op.forward(*data)
 
 
 def _fmt(x: Any) -> str:

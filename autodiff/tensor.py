@@ -1,9 +1,10 @@
 """The tensor engine: a ``Tensor`` is a numpy array in a computation graph.
 
-It follows the same graph protocol as ``Value`` (``data grad parents op label``), so
-``backward``, ``grad``, ``backward_steps``, ``gradcheck`` and every picture work on
-it unchanged. Each primitive lives in ``tensor_ops`` as a forward rule beside its
-vector-Jacobian product; this module is the node and the operator spellings.
+It follows the same graph protocol as ``Value`` (``autodiff.Node``), so ``backward``,
+``grad``, ``backward_steps``, ``gradcheck`` and every picture work on it unchanged.
+Each primitive lives in ``tensor_ops`` as a forward rule beside its vector-Jacobian
+product; this module is the node, the one way ops are applied (:func:`apply`) and the
+operator spellings.
 
 Conventions, as in PyTorch: float64 by default, float32 kept as float32 through the
 forward and backward pass; a result records its parents only when one of its inputs
@@ -48,20 +49,32 @@ class Tensor:
            [1., 1.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope")
+    __slots__ = ("data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope",
+                 "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: array + Tensor is a Tensor
     __hash__ = object.__hash__  # by identity, so tensors can key optimizer state
 
-    def __init__(self, data: Any, requires_grad: bool = False, label: str = "") -> None:
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        label: str = "",
+        _op: TensorOp | None = None,
+        _parents: tuple = (),
+        _params: dict | None = None,
+        _saved: Any = None,
+    ) -> None:
+        """A leaf ``Tensor(data, requires_grad, label)``; :func:`apply` also passes the op
+        that made it, its parents, the op's parameters and what its forward rule saved."""
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self.data = _as_array(data, "Tensor()")
+        self.data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor()")
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
-        self.parents: tuple[Tensor, ...] = ()
-        self._op: TensorOp | None = None
-        self._params: tuple = ()
-        self._saved: Any = None  # what an op with saves=True kept for its vjp
+        self.parents: tuple[Tensor, ...] = tuple(_parents)
+        self._op = _op
+        self._params = _params if _params is not None else {}
+        self._saved = _saved  # what an op with saves=True kept for its vjp
         self.label = label
         self.scope = context.current_scope
 
@@ -71,6 +84,11 @@ class Tensor:
     def op(self) -> str:
         """The name of the operation that made this node ("" for a leaf)."""
         return self._op.name if self._op is not None else ""
+
+    @property
+    def primitive(self) -> TensorOp | None:
+        """The :class:`TensorOp` that made this node (None for a leaf)."""
+        return self._op
 
     @property
     def shape(self) -> tuple:
@@ -120,129 +138,49 @@ class Tensor:
     def _named(self) -> str:
         return f" ({self.label!r})" if self.label else ""
 
-    # -- applying an op -----------------------------------------------------------------
-
-    def _apply(self, op: TensorOp, inputs: tuple, params: tuple = ()) -> "Tensor":
-        """The result of ``op`` on ``inputs`` (Tensors); it records them as parents when
-        gradients are on and one of them requires a gradient."""
-        n = len(inputs)
-        if n == 1:  # one, two and three inputs spelled out: no list, no generator
-            a = inputs[0]
-            data = op.forward(a.data, *params)
-            record = a.requires_grad
-        elif n == 2:
-            a, b = inputs
-            data = op.forward(a.data, b.data, *params)
-            record = a.requires_grad or b.requires_grad
-        elif n == 3:  # linear: x, weight, bias
-            a, b, c = inputs
-            data = op.forward(a.data, b.data, c.data, *params)
-            record = a.requires_grad or b.requires_grad or c.requires_grad
-        else:
-            data = op.forward(*[x.data for x in inputs], *params)
-            record = any([x.requires_grad for x in inputs])
-        saved = None
-        if op.saves:  # (output, what the vjp needs again)
-            data, saved = data
-        out = _new_tensor(Tensor)
-        out.data = data if data.__class__ is np.ndarray else np.asarray(data)
-        out.grad = None
-        out.label = ""
-        out.scope = context.current_scope
-        if record and context.grad_enabled:
-            out.requires_grad = True
-            out.parents = inputs
-            out._op = op
-            out._params = params
-            out._saved = saved
-        else:
-            out.requires_grad = False
-            out.parents = ()
-            out._op = None
-            out._params = ()
-            out._saved = None
-        return out
-
-    def _lift(self, other: Any, op: str) -> "Tensor":
-        """A number or array on the other side of ``op`` becomes a constant Tensor.
-        Python numbers take this tensor's dtype, so float32 stays float32."""
-        cls = other.__class__
-        if cls is Tensor:
-            return other
-        if cls is float or cls is int:
-            return _constant(np.asarray(other, dtype=self.data.dtype))
-        if cls is np.ndarray and other.dtype.kind == "f":
-            return _constant(other)
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, numbers.Real) and not isinstance(other, np.ndarray):
-            return _constant(np.asarray(other, dtype=self.dtype))
-        if isinstance(other, np.ndarray) and other.dtype == bool:  # a mask: ones and zeros of our dtype
-            return _constant(other.astype(self.dtype))
-        if isinstance(other, (np.ndarray, list, tuple)):
-            return _constant(_as_array(other, f"Tensor {op}"))
-        raise TypeError(f"unsupported operand for {op}: 'Tensor' and '{type(other).__name__}'")
-
-    def _binary(self, op: TensorOp, a: "Tensor", b: "Tensor") -> "Tensor":
-        try:
-            return a._apply(op, (a, b))
-        except ValueError:
-            if a.shape == b.shape:
-                raise
-            raise ValueError(
-                f"'{op.name}' cannot broadcast shapes {a.shape}{a._named()} and {b.shape}{b._named()}"
-            ) from None
-
     # -- arithmetic ---------------------------------------------------------------------
 
     def __add__(self, other: Any) -> "Tensor":
-        return self._binary(ops.ADD, self, self._lift(other, "+"))
+        return ops.ADD(self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
-        return self._binary(ops.ADD, self._lift(other, "+"), self)
+        return ops.ADD(other, self)
 
     def __sub__(self, other: Any) -> "Tensor":
-        return self._binary(ops.SUB, self, self._lift(other, "-"))
+        return ops.SUB(self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return self._binary(ops.SUB, self._lift(other, "-"), self)
+        return ops.SUB(other, self)
 
     def __mul__(self, other: Any) -> "Tensor":
-        return self._binary(ops.MUL, self, self._lift(other, "*"))
+        return ops.MUL(self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return self._binary(ops.MUL, self._lift(other, "*"), self)
+        return ops.MUL(other, self)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return self._binary(ops.DIV, self, self._lift(other, "/"))
+        return ops.DIV(self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return self._binary(ops.DIV, self._lift(other, "/"), self)
+        return ops.DIV(other, self)
 
     def __pow__(self, exponent: Any) -> "Tensor":
         """``t ** 2`` (a constant exponent) or ``t ** u`` (elementwise, both differentiable)."""
-        if isinstance(exponent, numbers.Real) and not isinstance(exponent, (np.ndarray, Tensor)):
-            return self._apply(ops.POW_CONST, (self,), (float(exponent),))
-        return self._binary(ops.POW, self, self._lift(exponent, "**"))
+        if isinstance(exponent, numbers.Real) and not isinstance(exponent, np.ndarray):
+            return ops.POW_CONST(self, c=float(exponent))
+        return ops.POW(self, exponent)
 
     def __rpow__(self, base: Any) -> "Tensor":
-        return self._binary(ops.POW, self._lift(base, "**"), self)
+        return ops.POW(base, self)
 
     def __matmul__(self, other: Any) -> "Tensor":
-        other = self._lift(other, "@")
-        try:
-            return self._apply(ops.MATMUL, (self, other))
-        except ValueError:
-            ops._matmul_check(self.data, other.data)  # raises with both shapes named
-            raise
+        return ops.MATMUL(self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        other = self._lift(other, "@")
-        ops._matmul_check(other.data, self.data)
-        return other._apply(ops.MATMUL, (other, self))
+        return ops.MATMUL(other, self)
 
     def __neg__(self) -> "Tensor":
-        return self._apply(ops.NEG, (self,))
+        return ops.NEG(self)
 
     def __pos__(self) -> "Tensor":
         return self
@@ -251,96 +189,107 @@ class Tensor:
 
     def exp(self) -> "Tensor":
         """e^x."""
-        return self._apply(ops.EXP, (self,))
+        return ops.EXP(self)
 
     def log(self) -> "Tensor":
         """ln x (nan below 0, -inf at 0, as numpy and PyTorch)."""
-        return self._apply(ops.LOG, (self,))
+        return ops.LOG(self)
 
     def sqrt(self) -> "Tensor":
-        return self._apply(ops.SQRT, (self,))
+        return ops.SQRT(self)
 
     def abs(self) -> "Tensor":
         """|x| (derivative sign(x), 0 at 0)."""
-        return self._apply(ops.ABS, (self,))
+        return ops.ABS(self)
 
     __abs__ = abs
 
     def tanh(self) -> "Tensor":
-        return self._apply(ops.TANH, (self,))
+        return ops.TANH(self)
+
+    def sin(self) -> "Tensor":
+        """sin x."""
+        return ops.SIN(self)
+
+    def cos(self) -> "Tensor":
+        """cos x."""
+        return ops.COS(self)
 
     def sigmoid(self) -> "Tensor":
         """1 / (1 + e^-x), without overflow."""
-        return self._apply(ops.SIGMOID, (self,))
+        return ops.SIGMOID(self)
 
     def relu(self) -> "Tensor":
         """max(0, x)."""
-        return self._apply(ops.RELU, (self,))
+        return ops.RELU(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
         """max(x, a x) with slope a (PyTorch default 0.01; the slides use 0.1)."""
-        return self._apply(ops.LEAKY_RELU, (self,), (float(negative_slope),))
+        return ops.LEAKY_RELU(self, slope=float(negative_slope))
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
         """x if x > 0 else alpha (e^x - 1)."""
-        return self._apply(ops.ELU, (self,), (float(alpha),))
+        return ops.ELU(self, alpha=float(alpha))
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         """x Phi(x) (exact, via erf); ``approximate="tanh"`` for PyTorch's tanh form."""
         if approximate == "none":
-            return self._apply(ops.GELU, (self,))
+            return ops.GELU(self)
         if approximate == "tanh":
-            return self._apply(ops.GELU_TANH, (self,))
+            return ops.GELU_TANH(self)
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     def silu(self) -> "Tensor":
         """x sigma(x)."""
-        return self._apply(ops.SILU, (self,))
+        return ops.SILU(self)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
         """log(1 + e^(beta x)) / beta, computed stably; x itself once beta x > threshold."""
-        return self._apply(ops.SOFTPLUS, (self,), (float(beta), float(threshold)))
+        return ops.SOFTPLUS(self, beta=float(beta), threshold=float(threshold))
 
     def erf(self) -> "Tensor":
         """The error function (used by exact GELU)."""
-        return self._apply(ops.ERF, (self,))
+        return ops.ERF(self)
 
     # -- reductions and normalizations ----------------------------------------------------
 
     def _axis(self, axis: Any, what: str) -> Any:
+        """``axis`` checked against this tensor's shape. A 0-d tensor has one axis to reduce
+        over, 0 or -1, as in PyTorch: reducing over it leaves the number as it is (None)."""
         if axis is None:
             return None
-        if axis.__class__ is int and -self.data.ndim <= axis < max(self.data.ndim, 1):
-            return axis
         axes = axis if isinstance(axis, tuple) else (axis,)
+        bound = max(self.ndim, 1)
         for ax in axes:
-            if not isinstance(ax, (int, np.integer)) or not -self.ndim <= ax < max(self.ndim, 1):
+            if isinstance(ax, bool) or not isinstance(ax, (int, np.integer)) or not -bound <= ax < bound:
                 raise ValueError(f"{what}: axis {ax!r} is out of range for a tensor of shape {self.shape}")
+        if self.ndim == 0:
+            return None
         return tuple(int(a) for a in axis) if isinstance(axis, tuple) else int(axis)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return self._apply(ops.SUM, (self,), (self._axis(axis, "sum"), bool(keepdims)))
+        return ops.SUM(self, axis=self._axis(axis, "sum"), keepdims=bool(keepdims))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return self._apply(ops.MEAN, (self,), (self._axis(axis, "mean"), bool(keepdims)))
+        return ops.MEAN(self, axis=self._axis(axis, "mean"), keepdims=bool(keepdims))
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """The largest element(s); the gradient is shared evenly among ties."""
         if self.size == 0:
             raise ValueError(f"max of an empty tensor (shape {self.shape}){self._named()}")
-        return self._apply(ops.MAX, (self,), (self._axis(axis, "max"), bool(keepdims)))
+        return ops.MAX(self, axis=self._axis(axis, "max"), keepdims=bool(keepdims))
 
     def softmax(self, axis: Any = -1) -> "Tensor":
         """exp(x_i) / sum_j exp(x_j) along ``axis``, computed after subtracting the max."""
-        return self._apply(ops.SOFTMAX, (self,), (self._axis(axis, "softmax"),))
+        return ops.SOFTMAX(self, axis=self._axis(axis, "softmax"))
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         """x_i - logsumexp(x) along ``axis``: finite even for logits of +-1000."""
-        return self._apply(ops.LOG_SOFTMAX, (self,), (self._axis(axis, "log_softmax"),))
+        return ops.LOG_SOFTMAX(self, axis=self._axis(axis, "log_softmax"))
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """log sum exp(x) = m + log sum exp(x - m), m the max."""
-        return self._apply(ops.LOGSUMEXP, (self,), (self._axis(axis, "logsumexp"), bool(keepdims)))
+        return ops.LOGSUMEXP(self, axis=self._axis(axis, "logsumexp"), keepdims=bool(keepdims))
 
     # -- shape ------------------------------------------------------------------------
 
@@ -350,7 +299,7 @@ class Tensor:
             self.data.reshape(shape)  # a view: checks the shape without copying
         except (ValueError, TypeError):
             raise ValueError(f"cannot reshape a tensor of shape {self.shape}{self._named()} into {shape}") from None
-        return self._apply(ops.RESHAPE, (self,), (shape,))
+        return ops.RESHAPE(self, shape=shape)
 
     def transpose(self, *axes: Any) -> "Tensor":
         """Reverse the axes, or put them in the order given."""
@@ -358,7 +307,7 @@ class Tensor:
         if axes and sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor of shape {self.shape}")
         axes = tuple(int(a) % self.ndim for a in axes)  # the vjp inverts this permutation
-        return self._apply(ops.TRANSPOSE, (self,), (axes or None,))
+        return ops.TRANSPOSE(self, axes=axes or None)
 
     @property
     def T(self) -> "Tensor":
@@ -366,13 +315,13 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> "Tensor":
         """Basic and integer-array indexing; the gradient is scattered back, repeated
-        indices accumulating."""
-        index = _plain_index(index)
+        indices accumulating. A Tensor used as an index must hold whole numbers."""
+        index = _plain_index(index, self)
         try:
             self.data[index]
         except IndexError as error:
             raise IndexError(f"index {index!r} into a tensor of shape {self.shape}{self._named()}: {error}") from None
-        return self._apply(ops.GETITEM, (self,), (index,))
+        return ops.GETITEM(self, index=index)
 
     # -- backward -----------------------------------------------------------------------
 
@@ -389,126 +338,179 @@ class Tensor:
             )
         engine.backward(self, grad)
 
-    # -- the graph protocol used by autodiff.engine ------------------------------------------
+    # -- the graph protocol (autodiff.Node) --------------------------------------------
 
-    def _vjp(self, upstream: Any, create_graph: bool) -> tuple:
-        """dL/d(parent) for each parent, summed back to the parent's shape; None when the
-        parent needs no gradient."""
-        parents = self.parents
-        op = self._op
+    def vjp(self, upstream: Any, create_graph: bool = False) -> tuple:
+        """dL/d(parent) for each parent, given ``upstream`` = dL/d(self), by the op's vjp
+        rule: on arrays, or on the Tensors themselves with ``create_graph``. Each gradient
+        is fitted to its parent (see :func:`_fit`); None for a parent that needs none."""
+        op, parents = self._op, self.parents
+        needs, arrays = [], []
+        for p in parents:
+            needs.append(p.requires_grad)
+            arrays.append(p.data)
         if create_graph:
-            needs = tuple([p.requires_grad for p in parents])
-            g = upstream if isinstance(upstream, Tensor) else _constant(upstream)
-            return _fitted(op.vjp(g, self, needs, *parents, *self._params), parents)
-        g = upstream  # an array: a plain pass seeds and passes on arrays only
-        out = self._saved if op.saves else self.data
-        params = self._params
-        dtype = g.dtype
-        n = len(parents)
-        # One, two and three parents spelled out, as in _apply. An exact op's gradients are
-        # taken as they are when its inputs are arrays of g's dtype with at least one axis.
-        if n == 1:
-            a = parents[0].data
-            needs = (parents[0].requires_grad,)
-            grads = op.vjp(g, out, needs, a, *params)
-            if op.exact and a.dtype is dtype and a.ndim:
-                return grads
-        elif n == 2:
-            x, y = parents
-            a, b = x.data, y.data
-            needs = (x.requires_grad, y.requires_grad)
-            grads = op.vjp(g, out, needs, a, b, *params)
-            if op.exact and a.dtype is dtype and b.dtype is dtype and a.ndim and b.ndim:
-                return grads
-        elif n == 3:
-            x, y, z = parents
-            a, b, c = x.data, y.data, z.data
-            needs = (x.requires_grad, y.requires_grad, z.requires_grad)
-            grads = op.vjp(g, out, needs, a, b, c, *params)
-            exact = op.exact and a.dtype is dtype and b.dtype is dtype and c.dtype is dtype
-            if exact and a.ndim and b.ndim and c.ndim:
-                return grads
+            g = upstream if isinstance(upstream, Tensor) else Tensor(upstream)
+            grads = op.vjp(g, self, needs, *parents, **self._params)
         else:
-            needs = tuple([p.requires_grad for p in parents])
-            grads = op.vjp(g, out, needs, *[p.data for p in parents], *params)
-        return _fitted(grads, parents)
+            out = self._saved if op.saves else self.data
+            grads = op.vjp(upstream, out, needs, *arrays, **self._params)
+        if len(grads) != len(parents):
+            raise ValueError(f"the vjp of {op.name!r} gave {len(grads)} gradients for {len(parents)} inputs")
+        fitted = []
+        for i, g in enumerate(grads):
+            fitted.append(_fit(g, parents[i], i, op, upstream) if needs[i] else None)
+        return tuple(fitted)
 
-    def _local_derivatives(self) -> tuple:
-        return (None,) * len(self.parents)  # a Jacobian, not one number
+    def local_derivatives(self) -> tuple:
+        """A Jacobian is not one number: None for each parent."""
+        return (None,) * len(self.parents)
 
-    def _default_seed(self) -> np.ndarray:
-        if self.data.size != 1:
-            raise RuntimeError(
-                f"backward() needs grad= for a tensor of shape {self.shape}{self._named()}: "
-                "only a one-element tensor has an implied gradient of 1"
-            )
-        seed = np.array(1, self.data.dtype)  # (np.ones takes three times as long)
-        return seed if self.data.ndim == 0 else seed.reshape(self.data.shape)
-
-    def _check_seed(self, grad: Any) -> Any:
+    def initial_grad(self, grad: Any = None) -> Any:
+        """The gradient a backward pass from this tensor starts from: ``grad`` (a copy, of
+        this tensor's shape and dtype), or a one of its shape for a one-element tensor."""
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs grad= for a tensor of shape {self.shape}{self._named()}: "
+                    "only a one-element tensor has an implied gradient of 1"
+                )
+            return np.ones_like(self.data)
+        if isinstance(grad, Tensor) and grad.parents:
+            return grad  # a gradient that is itself part of a graph (create_graph)
         seed = grad.data if isinstance(grad, Tensor) else _as_array(grad, "backward(grad=...)")
         if seed.shape != self.shape:
             raise ValueError(f"backward(grad=...) has shape {seed.shape}, the tensor{self._named()} {self.shape}")
-        return seed.astype(self.dtype, copy=False)
-
-    def _accumulate_grad(self, contribution: Any) -> None:
-        grad = self.grad
-        total = contribution if grad is None else grad + contribution
-        self.grad = np.asarray(total) if isinstance(total, np.generic) else total
-
-    def _gradient_result(self, grad: Any, create_graph: bool) -> "Tensor":
-        if isinstance(grad, Tensor):
-            return grad
-        return Tensor(np.zeros_like(self.data) if grad is None else grad)
+        return seed.astype(self.dtype, copy=True)
 
 
-_new_tensor = object.__new__
+def apply(op: TensorOp, inputs: Sequence[Any], params: dict) -> Tensor:
+    """``op`` applied to ``inputs`` with keyword ``params``: the one way a Tensor op is
+    computed and recorded. Numbers and arrays among the inputs become constants (Python
+    numbers in the dtype of the first Tensor input, so float32 stays float32); the
+    result records its parents when one of them requires a gradient and gradients are on."""
+    if op.arity is not None and len(inputs) != op.arity:
+        s = "" if op.arity == 1 else "s"
+        raise TypeError(f"{op.name!r} takes {op.arity} tensor input{s}, got {len(inputs)}")
+    tensors, arrays, record = [], [], False
+    for x in inputs:
+        if x.__class__ is not Tensor:  # a number or an array: a constant
+            x = _constant(x, op, inputs)
+        tensors.append(x)
+        arrays.append(x.data)
+        record = record or x.requires_grad
+    if op.check is not None:
+        problem = op.check(*arrays, **params)
+        if problem is not None:
+            raise ValueError(f"{problem}{_labels(tensors)}")
+    try:
+        data = op.forward(*arrays, **params)
+    except ValueError as error:
+        shapes = " and ".join(f"{t.shape}{t._named()}" for t in tensors)
+        if "broadcast" in str(error):
+            raise ValueError(f"{op.name!r} cannot broadcast shapes {shapes}: {error}") from None
+        raise ValueError(f"{op.name!r} of shapes {shapes}: {error}") from None
+    saved = None
+    if op.saves:
+        data, saved = data
+    if record and context.grad_enabled:
+        return Tensor(data, True, "", op, tensors, params, saved)
+    return Tensor(data)
 
 
-def _constant(data: np.ndarray) -> Tensor:
-    """A leaf that needs no gradient (numbers and arrays met in arithmetic)."""
-    out = _new_tensor(Tensor)
-    out.data = data
-    out.grad = None
-    out.requires_grad = False
-    out.parents = ()
-    out._op = None
-    out._params = ()
-    out._saved = None
-    out.label = ""
-    out.scope = context.current_scope
-    return out
+def _constant(x: Any, op: TensorOp, inputs: Sequence[Any]) -> Tensor:
+    """A number or array met as an input of ``op``: a constant Tensor (it needs no gradient).
+    Numbers, and boolean masks, take the dtype of the first Tensor among the inputs (so
+    float32 stays float32); float arrays keep theirs; others become float64."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind == "f":
+            return Tensor(x)
+        if x.dtype.kind == "b":
+            return Tensor(x.astype(_dtype_of(inputs)))
+    elif isinstance(x, (numbers.Real, np.bool_)):
+        return Tensor(np.asarray(x, dtype=_dtype_of(inputs)))
+    elif not isinstance(x, (list, tuple)):
+        types = " and ".join(f"'{type(i).__name__}'" for i in inputs)
+        raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types}")
+    return Tensor(_as_array(x, f"Tensor {op.symbol or op.name}"))
 
 
-def _fitted(grads: Any, parents: tuple) -> Any:
-    """The gradients, each fitted to its parent where it needs it (see ``_fit``)."""
-    for g, p in zip(grads, parents):
-        if g is not None and (g.__class__ is not np.ndarray or g.shape != p.data.shape or g.dtype != p.data.dtype):
-            return [_fit(g, p) for g, p in zip(grads, parents)]  # broadcast, dtype, or a numpy scalar
-    return grads
+def _dtype_of(inputs: Sequence[Any]) -> np.dtype:
+    """The dtype of the first Tensor among ``inputs`` (float64 if there is none)."""
+    for x in inputs:
+        if isinstance(x, Tensor):
+            return x.data.dtype
+    return np.dtype(np.float64)
 
 
-def _fit(g: Any, parent: Tensor) -> Any:
-    """A vjp result made to match its parent: broadcasting undone, the parent's dtype kept,
-    and an array even for a 0-d parent (numpy gives scalars there)."""
+def _labels(tensors: Sequence[Tensor]) -> str:
+    named = [f"{t.label!r}" for t in tensors if t.label]
+    return f" (inputs {', '.join(named)})" if named else ""
+
+
+def _fit(g: Any, parent: Tensor, position: int, op: TensorOp, upstream: Any) -> Any:
+    """A vjp result made to fit its parent: an array (numpy gives scalars for 0-d results),
+    broadcasting undone (a gradient of a shape the parent broadcasts to is summed back),
+    the parent's dtype kept, and never an array another node holds: the upstream
+    gradient itself, or a view of it, is copied (so ``x.grad *= 0`` changes x alone)."""
     if g is None:
         return None
-    if g.shape != parent.data.shape:
-        g = ops.unbroadcast(g, parent.data.shape)
-    if g.dtype != parent.data.dtype:
-        g = ops.cast(g, parent.data.dtype)
-    return np.asarray(g) if isinstance(g, np.generic) else g
+    target = parent.data
+    if g.__class__ is not np.ndarray:
+        if isinstance(g, Tensor):  # create_graph: the same, in Tensor ops
+            if g.shape != target.shape:
+                g = ops.unbroadcast(_checked_shape(g, target, position, op), target.shape)
+            if g.dtype != target.dtype:
+                g = ops.cast(g, target.dtype)
+            return ops.COPY(g) if g is upstream else g
+        g = np.asarray(g)
+    if g.shape != target.shape:
+        g = ops.unbroadcast(_checked_shape(g, target, position, op), target.shape)
+    if g.dtype != target.dtype:
+        g = g.astype(target.dtype)
+    if g is upstream or (g.base is not None and (g.base is upstream or g.base is upstream.base)):
+        g = g.copy()
+    return g
 
 
-def _plain_index(index: Any) -> Any:
-    """Tensors and lists inside an index become integer (or boolean) arrays."""
+def _checked_shape(g: Any, target: np.ndarray, position: int, op: TensorOp) -> Any:
+    """g, if summing it over broadcast axes can give ``target``'s shape; else a clear error."""
+    extra = g.ndim - target.ndim
+    fits = extra >= 0 and all(n == 1 or n == m for n, m in zip(target.shape, g.shape[extra:]))
+    if not fits:
+        raise ValueError(
+            f"the vjp of {op.name!r} gave input {position} a gradient of shape {tuple(g.shape)}, "
+            f"which does not fit the input's shape {target.shape}"
+        )
+    return g
+
+
+def _plain_index(index: Any, tensor: Tensor) -> Any:
+    """An index as numpy takes it: Tensors and lists become integer (or boolean) arrays,
+    boolean arrays their nonzero positions. A Tensor holds floats: it may index only when
+    every number in it is a whole number (never truncated; PyTorch refuses float indices)."""
     parts = index if isinstance(index, tuple) else (index,)
-    converted = tuple(
-        p.data.astype(np.intp) if isinstance(p, Tensor) else np.asarray(p) if isinstance(p, list) else p
-        for p in parts
-    )
-    converted = tuple(np.nonzero(p) if isinstance(p, np.ndarray) and p.dtype == bool else (p,) for p in converted)
-    flat = tuple(q for group in converted for q in group)
+    converted = []
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+            if p.size and not np.all(np.isfinite(p) & (p == np.round(p))):
+                raise IndexError(
+                    f"a Tensor of non-whole numbers cannot index a tensor of shape {tensor.shape}"
+                    f"{tensor._named()}: indices must be integers, got {p!r}"
+                )
+            p = p.astype(np.intp)
+        elif isinstance(p, list):
+            p = np.asarray(p)
+        if isinstance(p, (np.ndarray, np.floating, float)) and np.asarray(p).dtype.kind == "f":
+            raise IndexError(
+                f"index {p!r} into a tensor of shape {tensor.shape}{tensor._named()}: indices must be "
+                "integers or booleans, not floats"
+            )
+        converted.extend(np.nonzero(p) if isinstance(p, np.ndarray) and p.dtype == bool else (p,))
+    flat = tuple(converted)
     return flat if isinstance(index, tuple) or len(flat) != 1 else flat[0]
 
 
@@ -530,7 +532,7 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     except (ValueError, np.exceptions.AxisError) as error:
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(f"concatenate along axis {axis} of shapes {shapes}: {error}") from None
-    return tensors[0]._apply(ops.CONCATENATE, tensors, (axis,))
+    return ops.CONCATENATE(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -541,50 +543,4 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         raise ValueError(f"stack needs tensors of one shape, got {', '.join(str(t.shape) for t in tensors)}")
     if not -(tensors[0].ndim + 1) <= axis <= tensors[0].ndim:
         raise ValueError(f"stack: axis {axis} is out of range for tensors of shape {tensors[0].shape}")
-    return tensors[0]._apply(ops.STACK, tensors, (axis,))
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight + bias as one node (the slides' Z = X W + B; weight of shape (in, out)).
-
-    The same numbers and gradients as ``x @ weight + bias``, in one op instead of two.
-    """
-    if x.__class__ is not Tensor:
-        x = weight._lift(x, "linear")  # a batch given as an array is a constant
-    if bias is None:
-        return x @ weight
-    w, b = weight.data, bias.data
-    if w.ndim != 2 or b.shape != w.shape[1:]:
-        raise ValueError(
-            f"linear needs a weight of shape (in, out) and a bias of shape (out,), "
-            f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
-        )
-    try:
-        return x._apply(ops.LINEAR, (x, weight, bias))
-    except ValueError:
-        ops._matmul_check(x.data, w)  # raises, naming both shapes
-        raise
-
-
-def softmax_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """-Σ_c t_c log softmax(z)_c for each row of logits z (classes on the last axis) against
-    probability (or one-hot) rows t of the same shape (a Tensor, or an array taken as a
-    constant), then ``reduction`` none, sum or mean.
-
-    One node whose gradient is softmax(z) - t (for rows of t that sum to 1), computed
-    stably: logits of +-1000 give finite losses and exact gradients.
-    """
-    if reduction not in ("none", "sum", "mean"):
-        raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
-    target = logits._lift(target, "softmax_cross_entropy")  # an array of targets is a constant
-    if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
-        raise ValueError(
-            f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
-            f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
-        )
-    if logits.data.shape[-1] == 0:
-        raise ValueError(
-            f"softmax_cross_entropy needs at least one class, "
-            f"got logits of shape {logits.shape}{logits._named()}"
-        )
-    return logits._apply(ops.CROSS_ENTROPY, (logits, target), (reduction,))
+    return ops.STACK(*tensors, axis=axis)

@@ -1,29 +1,32 @@
 """The tensor primitives: each a forward rule on numpy arrays beside its vector-Jacobian product.
 
-``forward(*arrays, *params) -> array``. ``vjp(g, out, needs, *inputs, *params)`` returns,
-for each input, dL/d(input) given g = dL/d(out): the upstream gradient times the
-local Jacobian, contracted. ``needs[i]`` is False when input i needs no gradient (its
-entry is then None, and nothing is computed for it: the gradient of a matmul with
-respect to the data batch is the most expensive product of a training step).
+``forward(*arrays, **params) -> array``. ``vjp(g, out, needs, *inputs, **params)``
+returns, for each input, dL/d(input) given g = dL/d(out): the upstream gradient times
+the local Jacobian, contracted. ``needs[i]`` is False when input i needs no gradient
+(its entry may then be None, and nothing need be computed for it: the gradient of a
+matmul with respect to the data batch is the most expensive product of a step).
 
 The vjp rules are written with arithmetic, methods (``.sum .reshape .T``) and the
 functions below, which work on numpy arrays and on Tensors alike. The engine calls
 them on arrays for a plain backward pass and on the Tensors themselves when
 ``create_graph=True``, which records the gradient's own graph (Hessian-vector products).
-One rule spells its plain pass apart, in place on the arrays its forward rule saved: the
-softmax cross-entropy, the last op of every training step.
 
-Broadcasting is undone once, in ``Tensor._vjp``: a rule may return a gradient of the
-broadcast shape and the engine sums it back to the input's shape.
+Broadcasting is undone once, by the engine (``Tensor.vjp``): a rule may return a
+gradient of the broadcast shape, and the engine sums it back to the input's shape.
+
+Fused kernels that exist only for speed (``linear``, ``softmax_cross_entropy``) are in
+``autodiff.fast``, not here.
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
 import math
 from typing import Any, Callable
 
 import numpy as np
+
+from .scalar import default_notation, spell
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -33,40 +36,83 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _erf_elementwise = np.frompyfunc(math.erf, 1, 1)
 
 
+def _arity(vjp: Callable) -> int | None:
+    """How many tensor inputs ``vjp(g, out, needs, *inputs, **params)`` takes: its
+    positional parameters after the first three (None for ``*inputs``: any number).
+    Parameters such as an axis are keyword-only."""
+    try:
+        parameters = inspect.signature(vjp).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) - 3
+
+
 class TensorOp:
-    """A primitive on tensors: a name, a forward rule and a vector-Jacobian product.
+    """A primitive on tensors: a name, a forward rule and a vector-Jacobian product;
+    calling it on Tensors (arrays and numbers become constants) applies it.
 
-    ``saves=True``: the forward rule returns ``(output, saved)``, where ``saved`` is an
-    array it computed on the way that the vjp needs again (PyTorch's save_for_backward).
-    The node keeps it, and a plain backward pass hands it to the vjp as ``out``. With
-    ``create_graph=True`` the vjp gets the output Tensor as usual and recomputes what
-    it needs from its inputs, so that the gradient is itself part of a graph.
+    - ``forward(*arrays, **params) -> array``.
+    - ``vjp(g, out, needs, *inputs, **params) -> tuple``: see the module docstring.
+    - ``check(*arrays, **params)``: a message naming what is wrong with the inputs
+      (None when they are fine), checked before ``forward`` runs.
+    - ``saves=True``: the forward rule returns ``(output, saved)``, where ``saved`` is what
+      it computed on the way that the vjp needs again (PyTorch's save_for_backward). The
+      node keeps it, and a plain backward pass hands it to the vjp as ``out``. With
+      ``create_graph=True`` the vjp gets the output Tensor as usual and recomputes what
+      it needs from its inputs, so that the gradient is itself part of a graph.
+    - ``symbol``, ``notation``, ``arity``: how pictures write it, as for ``autodiff.Op``
+      (the arity read off ``vjp``'s signature when not given).
 
-    ``exact=True`` promises that the vjp never leaves broadcasting to undo: given
-    inputs of at least one dimension and of the upstream gradient's dtype, it returns
-    each input's gradient as an array of exactly that input's shape and dtype. The
-    engine then takes the gradients as they are; otherwise (the default, and always
-    for a binary op that broadcasts) it checks each one and fits it to its input.
+    Parameters (an axis, a shape) are passed by keyword: ``SUM(x, axis=0, keepdims=False)``.
+
+    >>> cube = TensorOp("cube", forward=lambda a: a**3, vjp=lambda g, out, needs, a: (3 * g * a * a,))
+    >>> from autodiff import Tensor
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> cube(x).sum().backward()
+    >>> x.grad
+    array([ 3., 12.])
     """
 
-    __slots__ = ("name", "forward", "vjp", "saves", "exact")
+    __slots__ = ("name", "forward", "vjp", "check", "saves", "symbol", "notation", "arity")
 
     def __init__(
         self,
         name: str,
         forward: Callable[..., Any],
         vjp: Callable[..., tuple],
+        check: Callable[..., "str | None"] | None = None,
         saves: bool = False,
-        exact: bool = False,
+        symbol: str | None = None,
+        notation: str | None = None,
+        arity: int | None = None,
     ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a TensorOp needs a name (a non-empty str), got {name!r}")
+        for what, rule in (("forward", forward), ("vjp", vjp)):
+            if not callable(rule):
+                raise TypeError(f"TensorOp {name!r}: {what} must be a function, got {type(rule).__name__}")
         self.name = name
         self.forward = forward
         self.vjp = vjp
-        self.saves = saves
-        self.exact = exact
+        self.check = check
+        self.saves = bool(saves)
+        self.symbol = symbol
+        self.arity = _arity(vjp) if arity is None else arity
+        self.notation = notation if notation is not None else default_notation(name, symbol, self.arity)
 
     def __repr__(self) -> str:
         return f"TensorOp({self.name!r})"
+
+    def spell(self, *operands: str) -> str:
+        """The op written around ``operands``: ``x + y``, ``-x``, ``sum(x)``."""
+        return spell(self.name, self.notation, operands)
+
+    def __call__(self, *inputs: Any, **params: Any) -> Any:
+        """The op applied to ``inputs``: a new Tensor, whose parents are the inputs when one
+        of them requires a gradient (and gradients are on)."""
+        return tensor.apply(self, inputs, params)
 
 
 # ---------------------------------------------------------------------------------------
@@ -75,7 +121,7 @@ class TensorOp:
 
 
 def _is_tensor(x: Any) -> bool:
-    return hasattr(x, "_vjp")
+    return hasattr(x, "vjp")
 
 
 def exp(x: Any) -> Any:
@@ -90,16 +136,20 @@ def tanh(x: Any) -> Any:
     return x.tanh() if _is_tensor(x) else np.tanh(x)
 
 
+def sin(x: Any) -> Any:
+    return x.sin() if _is_tensor(x) else np.sin(x)
+
+
+def cos(x: Any) -> Any:
+    return x.cos() if _is_tensor(x) else np.cos(x)
+
+
 def sigmoid(x: Any) -> Any:
     return x.sigmoid() if _is_tensor(x) else _sigmoid(x)
 
 
-def softmax(x: Any, axis: int) -> Any:
-    return x.softmax(axis) if _is_tensor(x) else _softmax(x, axis)
-
-
-def log_softmax(x: Any, axis: int) -> Any:
-    return x.log_softmax(axis) if _is_tensor(x) else _log_softmax(x, axis)
+def softmax(x: Any, axis: Any) -> Any:
+    return x.softmax(axis) if _is_tensor(x) else _softmax(x, axis=axis)
 
 
 def erf(x: Any) -> Any:
@@ -109,68 +159,42 @@ def erf(x: Any) -> Any:
 def cast(x: Any, dtype: np.dtype) -> Any:
     """x in another float dtype; its vjp casts the gradient back."""
     if _is_tensor(x):
-        return x._apply(CAST, (x,), (np.dtype(dtype),))
+        return CAST(x, dtype=np.dtype(dtype))
     return x.astype(dtype)
 
 
 def broadcast_to(x: Any, shape: tuple) -> Any:
-    """x repeated to ``shape`` (the vjp of a sum); a fresh writable array for numpy input."""
+    """x repeated to ``shape`` (the vjp of a sum); a read-only view for numpy input."""
     if _is_tensor(x):
-        return x._apply(BROADCAST, (x,), (tuple(shape),))
-    out = np.empty(shape, dtype=x.dtype)  # np.broadcast_to + copy costs 3 us in Python
-    out[...] = x
-    return out
+        return BROADCAST(x, shape=tuple(shape))
+    return np.broadcast_to(x, shape)
 
 
 def scatter(g: Any, shape: tuple, index: Any) -> Any:
     """Zeros of ``shape`` with g added at ``index`` (repeated indices accumulate): the vjp of indexing."""
     if _is_tensor(g):
-        return g._apply(SCATTER, (g,), (tuple(shape), index))
-    return _scatter(g, shape, index)
-
-
-# numpy reduces along a row by a loop it sets up for every row: for rows up to this
-# long, the two shortcuts below (one call over all the rows) are 2-3x faster
-SHORT_ROW = 64
-
-
-def _sum(x: Any, axis: Any, keepdims: bool = False) -> Any:
-    """x summed along ``axis`` (a Tensor's sum op for a Tensor).
-
-    For an array, numpy's reduction itself (``ndarray.sum`` adds a Python wrapper), except
-    for the two sums a training step makes at every layer, which are a product with a
-    vector of ones instead, one BLAS call: a matrix's column sums (a bias gradient: the
-    same additions, row after row, as numpy's) and the sums of short rows over the last
-    axis (a softmax's normalizer; 1 us against 3 us for 64 rows of 10)."""
-    if x.__class__ is not np.ndarray:
-        return x.sum(axis=axis, keepdims=keepdims)
-    if x.ndim == 2 and axis == 0:
-        sums = _ones((x.shape[0],), x.dtype) @ x
-        return sums[None] if keepdims else sums
-    if keepdims and x.ndim and (axis == -1 or axis == x.ndim - 1) and x.shape[-1] <= SHORT_ROW:
-        return x @ _ones((x.shape[-1], 1), x.dtype)
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)
-
-
-@functools.lru_cache(maxsize=64)
-def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """A read-only array of ones, made once for each shape and dtype."""
-    ones = np.ones(shape, dtype)
-    ones.flags.writeable = False
-    return ones
+        return SCATTER(g, shape=tuple(shape), index=index)
+    return _scatter(g, shape=shape, index=index)
 
 
 def unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum g over the axes broadcasting added or stretched, so it has ``shape`` again."""
     extra = g.ndim - len(shape)
-    if extra == 1 and g.shape[1:] == shape:
-        return _sum(g, 0)  # the common case: a bias added to every row
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
-    )
+    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    axes = tuple(range(extra)) + stretched
     if axes:
-        g = _sum(g, axes, keepdims=True)
+        g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape) if extra else g
+
+
+def _data(x: Any) -> np.ndarray:
+    """The numbers of a Tensor or array (masks and ties are constants, not part of the graph)."""
+    return x.data if _is_tensor(x) else x
+
+
+def _mask(condition: Any, dtype: np.dtype) -> np.ndarray:
+    """Ones where ``condition`` holds, zeros elsewhere, as an array of ``dtype`` (even 0-d)."""
+    return np.asarray(condition, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,79 +212,57 @@ _EXP_LIMIT = {np.dtype(t): _overflow_bound(np.dtype(t)) for t in (np.float16, np
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-a). Where e^-a would overflow, sigma(a) is 0 to working precision
-    anyway, so -a is clipped there first. One new array, then in place."""
-    z = np.asarray(np.negative(a))  # asarray: a 0-d input gives a numpy scalar
-    np.minimum(z, _EXP_LIMIT.get(a.dtype) or _overflow_bound(a.dtype), out=z)
-    np.exp(z, out=z)
-    z += 1
-    return np.reciprocal(z, out=z)
+    anyway, so -a is clipped there first."""
+    limit = _EXP_LIMIT.get(a.dtype) or _overflow_bound(a.dtype)
+    return 1 / (1 + np.exp(np.minimum(-a, limit)))
 
 
-def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+def _logsumexp(a: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
     """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000."""
-    m = np.maximum.reduce(a, axis=axis, keepdims=True)
+    m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf sums to 0: log 0 = -inf, not nan
-    out = np.log(np.add.reduce(np.exp(a - m), axis=axis, keepdims=True)) + m
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
-def _max_keepdims(a: np.ndarray, axis: Any) -> np.ndarray:
-    """The max along ``axis``, kept as an axis of size 1. The maxima of a matrix's short
-    rows (a softmax over a few classes) are taken from a transposed copy, across its
-    rows: one vectorized pass per column, twice as fast as numpy's loop along each row."""
-    if a.ndim == 2 and (axis == -1 or axis == 1) and a.shape[1] <= SHORT_ROW:
-        return np.maximum.reduce(a.T.copy(), axis=0)[:, None]
-    return np.maximum.reduce(a, axis=axis, keepdims=True)
-
-
-def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
+def _softmax(a: np.ndarray, *, axis: Any) -> np.ndarray:
     """e^(a - m) / sum e^(a - m), m the max along the axis."""
-    e = np.exp(a - _max_keepdims(a, axis))
-    e /= _sum(e, axis, keepdims=True)
-    return e
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
+def _log_softmax(a: np.ndarray, *, axis: Any) -> np.ndarray:
     """(a - m) - log sum e^(a - m), m the max along the axis."""
-    shifted = a - _max_keepdims(a, axis)
-    shifted -= np.log(_sum(np.exp(shifted), axis, keepdims=True))
-    return shifted
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _erf(a: np.ndarray) -> np.ndarray:
     return np.asarray(_erf_elementwise(a)).astype(a.dtype)
 
 
-def _softplus(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+def _softplus(a: np.ndarray, *, beta: float, threshold: float) -> np.ndarray:
     """log(1 + e^(beta a)) / beta, and a itself once beta a > threshold (PyTorch's rule)."""
     z = beta * a
     smooth = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
     return np.where(z > threshold, a, smooth)
 
 
-def _scatter(g: np.ndarray, shape: tuple, index: Any) -> np.ndarray:
+def _scatter(g: np.ndarray, *, shape: tuple, index: Any) -> np.ndarray:
     out = np.zeros(shape, dtype=g.dtype)
-    if _is_advanced(index):
-        np.add.at(out, index, g)
-    else:
-        out[index] = g  # basic indexing selects each element at most once
+    np.add.at(out, index, g)  # repeated indices accumulate
     return out
 
 
-def _is_advanced(index: Any) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (np.ndarray, list)) for p in parts)
-
-
-def _matmul_check(a: np.ndarray, b: np.ndarray) -> None:
+def _matmul_check(a: np.ndarray, b: np.ndarray) -> str | None:
+    """What is wrong with the shapes of a matrix product (None: nothing)."""
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
+        return f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}"
     inner_a = a.shape[-1]
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if inner_a != inner_b:
-        raise ValueError(
-            f"matmul of shapes {a.shape} and {b.shape}: inner dimensions differ ({inner_a} != {inner_b})"
-        )
+        return f"matmul of shapes {a.shape} and {b.shape}: inner dimensions differ ({inner_a} != {inner_b})"
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -269,9 +271,7 @@ def _matmul_check(a: np.ndarray, b: np.ndarray) -> None:
 
 
 def _matmul_vjp(g, out, needs, a, b):
-    """C = A B:  dA = G B^T, dB = A^T G (vectors are lifted to matrices and back)."""
-    if a.ndim == 2 and b.ndim == 2:  # the common case, without the reshapes
-        return (g @ b.T if needs[0] else None, a.T @ g if needs[1] else None)
+    """C = A B:  dA = G B^T, dB = A^T G (a vector is lifted to a matrix and back)."""
     a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
     b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
     g2 = g
@@ -291,70 +291,78 @@ def _matmul_vjp(g, out, needs, a, b):
 
 def _mT(x: Any) -> Any:
     """Swap the last two axes (the matrix transpose of a batch of matrices)."""
-    if x.ndim == 2:
-        return x.T
     axes = list(range(x.ndim))
     axes[-1], axes[-2] = axes[-2], axes[-1]
     return x.transpose(*axes)
 
 
 def _pow_vjp(g, out, needs, a, b):
-    """a^b:  d/da = b a^(b-1);  d/db = a^b ln a (a > 0)."""
-    da = g * b * a ** (b - 1) if needs[0] else None
-    db = g * out * log(a) if needs[1] else None
+    """a^b:  d/da = b a^(b-1), 0 where b = 0;  d/db = a^b ln a, 0 where a = 0 and b >= 0
+    (as PyTorch). At those points the formula reads 0 * inf, so there it is evaluated at
+    a base of 1 instead: a constant shift that changes only the points set to 0."""
+    base, exponent = _data(a), _data(b)
+    dtype = np.result_type(base, exponent)
+    da = db = None
+    if needs[0]:
+        shift = _mask((base == 0) & (exponent == 0), dtype)
+        da = g * b * (a + shift) ** (b - 1)
+    if needs[1]:
+        shift = _mask((base == 0) & (exponent >= 0), dtype)
+        db = g * out * log(a + shift)
     return da, db
 
 
 def _keep_reduced_axes(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """Put back the axes a reduction removed (as size 1), so g broadcasts against the input."""
-    if keepdims or axis is None:
-        return g.reshape((1,) * len(shape)) if axis is None else g
+    if keepdims:
+        return g
+    if axis is None:
+        return g.reshape((1,) * len(shape))
     axes = (axis,) if isinstance(axis, int) else axis
-    axes = sorted(ax % len(shape) for ax in axes)
     kept = list(g.shape)
-    for ax in axes:
+    for ax in sorted(ax % len(shape) for ax in axes):
         kept.insert(ax, 1)
     return g.reshape(tuple(kept))
 
 
-def _sum_vjp(g, out, needs, a, axis, keepdims):
+def _sum_vjp(g, out, needs, a, *, axis, keepdims):
     """sum: every input element gets the gradient of its sum."""
     return (broadcast_to(_keep_reduced_axes(g, a.shape, axis, keepdims), a.shape),)
 
 
-def _mean_vjp(g, out, needs, a, axis, keepdims):
+def _mean_vjp(g, out, needs, a, *, axis, keepdims):
     """mean = sum / n: every input element gets g / n."""
     n = a.size // max(out.size, 1) if a.size else 1
     return (broadcast_to(_keep_reduced_axes(g, a.shape, axis, keepdims), a.shape) / n,)
 
 
-def _max_vjp(g, out, needs, a, axis, keepdims):
+def _max_vjp(g, out, needs, a, *, axis, keepdims):
     """max: the gradient goes to the maximal elements, shared evenly among ties."""
     data = _data(a)
-    peak = _data(out) if keepdims or axis is None else np.max(data, axis=axis, keepdims=True)
-    mask = (data == peak.reshape((1,) * data.ndim) if axis is None else data == peak).astype(data.dtype)
-    mask /= _sum(mask, axis, keepdims=True)
-    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * mask,)
+    peak = np.max(data, axis=axis, keepdims=True)
+    ties = _mask(data == peak, data.dtype)
+    share = ties / np.sum(ties, axis=axis, keepdims=True)
+    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * share,)
 
 
-def _transpose_vjp(g, out, needs, a, axes):
-    inverse = None if axes is None else tuple(np.argsort(axes))
-    return (g.transpose(*inverse) if inverse is not None else g.T,)
+def _transpose_vjp(g, out, needs, a, *, axes):
+    """Transposing back: the inverse permutation (reversed axes when none was given)."""
+    return (g.transpose(*np.argsort(axes)) if axes is not None else g.transpose(),)
 
 
-def _softmax_vjp(g, out, needs, a, axis):
+def _softmax_vjp(g, out, needs, a, *, axis):
     """s = softmax(a):  da = s (g - sum(g s))  along the axis."""
-    return (out * (g - _sum(g * out, axis, keepdims=True)),)
+    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-def _log_softmax_vjp(g, out, needs, a, axis):
+def _log_softmax_vjp(g, out, needs, a, *, axis):
     """l = log softmax(a):  da = g - softmax(a) sum(g)  along the axis (d l_i/d a_j = δ_ij - s_j)."""
-    return (g - exp(out) * _sum(g, axis, keepdims=True),)
+    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-def _logsumexp_vjp(g, out, needs, a, axis, keepdims):
+def _logsumexp_vjp(g, out, needs, a, *, axis, keepdims):
     """d/da log sum e^a = softmax(a)."""
-    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * softmax(a, axis if axis is not None else None),)
+    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * softmax(a, axis),)
 
 
 def _gelu_vjp(g, out, needs, a):
@@ -367,114 +375,20 @@ def _gelu_tanh_forward(a):
 
 
 def _gelu_tanh_vjp(g, out, needs, a):
+    """u = k (a + 0.044715 a^3), t = tanh u:  d/da = (1 + t)/2 + a/2 (1 - t^2) k (1 + 3 * 0.044715 a^2)."""
     t = tanh(SQRT_2_OVER_PI * (a + 0.044715 * (a * a * a)))
     return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * SQRT_2_OVER_PI * (1 + 0.134145 * (a * a))),)
 
 
-def _softplus_vjp(g, out, needs, a, beta, threshold):
+def _softplus_vjp(g, out, needs, a, *, beta, threshold):
     """d/da softplus = sigmoid(beta a), and 1 in the linear part."""
-    linear = (_data(a) * beta > threshold).astype(_data(a).dtype)
+    data = _data(a)
+    linear = _mask(data * beta > threshold, data.dtype)
     return (g * (linear + (1 - linear) * sigmoid(beta * a)),)
 
 
-def _linear_forward(x, w, b):
-    """x @ W + b, the bias added in place (one array instead of two)."""
-    out = x @ w
-    out += b
-    return out
-
-
-def _linear_vjp(g, out, needs, x, w, b):
-    """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows.
-    An X of any other number of axes, (..., in), is taken as its rows (n, in)."""
-    if g.ndim != 2:
-        x, g_rows = x.reshape((-1, x.shape[-1])), g.reshape((-1, g.shape[-1]))
-    else:
-        g_rows = g
-    return (
-        g @ w.T if needs[0] else None,
-        x.T @ g_rows if needs[1] else None,
-        _sum(g_rows, 0) if needs[2] else None,
-    )
-
-
-def _per_row(g: Any, z: Any, reduction: str, classes: int = -1) -> Any:
-    """The upstream gradient of each row's loss, shaped to broadcast over its classes
-    (on axis ``classes`` of the array it multiplies: -1, or 0 for classes x rows)."""
-    if reduction == "none":
-        return g.reshape(-1) if classes == 0 else g.reshape(g.shape + (1,))
-    if g.__class__ is np.ndarray and g.ndim == 0:
-        g = float(g)  # a number times the rows: cheaper than a 0-d array, and keeps their dtype
-    if reduction == "mean":
-        return g * (1.0 / max(z.size // z.shape[-1], 1))
-    return g
-
-
-def _classes_by_rows(x: np.ndarray) -> np.ndarray:
-    """A copy of x (rows of classes, classes on the last axis) as a classes x rows matrix."""
-    return (x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))).T.copy()
-
-
-def _cross_entropy_forward(z, t, reduction):
-    """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
-    mean. Saved for the backward pass: the log-softmax, the targets, and the axis of
-    their classes. Rows of up to SHORT_ROW classes are worked on as classes x rows
-    copies (axis 0), where the max and the sum over each row's classes are one
-    vectorized pass across all the rows instead of a loop over them; longer rows as
-    they are (axis -1)."""
-    if z.shape[-1] <= SHORT_ROW:
-        # _log_softmax along axis 0, in place on the copy (a new array each step costs 1-2%)
-        log_probs, t, classes = _classes_by_rows(z), _classes_by_rows(t), 0
-        log_probs -= np.maximum.reduce(log_probs, axis=0)
-        log_probs -= np.log(_sum(np.exp(log_probs), 0))
-    else:
-        log_probs, classes = _log_softmax(z, -1), -1
-    if reduction == "none":
-        loss = np.negative(np.add.reduce(t * log_probs, axis=classes)).reshape(z.shape[:-1])
-        return loss, (log_probs, t, classes)
-    loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
-    if reduction == "mean":
-        loss = loss / max(z.size // z.shape[-1], 1)
-    return loss, (log_probs, t, classes)
-
-
-def _cross_entropy_vjp(g, out, needs, z, t, reduction):
-    """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
-    each row times its upstream gradient g_row.
-
-    On a plain backward pass, in place on what the forward rule saved (with the classes
-    on axis 0 or -1). With create_graph, on the Tensors (the log-softmax recomputed)."""
-    if z.__class__ is np.ndarray:
-        log_probs, targets, classes = out
-        g_row = _per_row(g, z, reduction, classes)
-        dz = dt = None
-        if needs[0]:
-            dz = np.exp(log_probs)
-            dz *= _sum(targets, classes, keepdims=True)  # Σ_c t_c for each row
-            dz -= targets
-            dz *= g_row
-            if classes == 0:
-                dz = dz.T.reshape(z.shape)
-        if needs[1]:
-            dt = log_probs * -g_row
-            if classes == 0:
-                dt = dt.T.reshape(t.shape)
-        return dz, dt
-    log_probs = log_softmax(z, -1)
-    g_row = _per_row(g, z, reduction)
-    dz = (exp(log_probs) * _sum(t, -1, keepdims=True) - t) * g_row if needs[0] else None
-    dt = -log_probs * g_row if needs[1] else None
-    return dz, dt
-
-
-def _concatenate_forward(*args):
-    *arrays, axis = args
-    return np.concatenate(arrays, axis=axis)
-
-
-def _concatenate_vjp(g, out, needs, *args):
+def _concatenate_vjp(g, out, needs, *inputs, axis):
     """Each input gets its own slice of g along the axis."""
-    *inputs, axis = args
     grads, start = [], 0
     for x, needed in zip(inputs, needs):
         stop = start + x.shape[axis]
@@ -484,123 +398,102 @@ def _concatenate_vjp(g, out, needs, *args):
     return tuple(grads)
 
 
-def _stack_forward(*args):
-    *arrays, axis = args
-    return np.stack(arrays, axis=axis)
-
-
-def _stack_vjp(g, out, needs, *args):
+def _stack_vjp(g, out, needs, *inputs, axis):
     """Each input gets its own index of g along the new axis."""
-    *inputs, axis = args
     axis = axis % g.ndim
-    return tuple(
-        g[(slice(None),) * axis + (i,)] if needed else None for i, needed in enumerate(needs)
-    )
-
-
-def _data(x: Any) -> np.ndarray:
-    """The numbers of a Tensor or array (masks and ties are constants, not part of the graph)."""
-    return x.data if _is_tensor(x) else x
-
-
-def _positive(x: Any) -> np.ndarray:
-    """Where x > 0, as booleans (multiplying by them keeps a float32 gradient float32)."""
-    return _data(x) > 0
-
-
-def _mask(x: Any, positive: float, other: float) -> np.ndarray:
-    data = _data(x)
-    return np.where(data > 0, positive, other).astype(data.dtype)
+    return tuple(g[(slice(None),) * axis + (i,)] if needed else None for i, needed in enumerate(needs))
 
 
 # ---------------------------------------------------------------------------------------
 # The primitives
 # ---------------------------------------------------------------------------------------
-# exact=True: the vjp returns each input's gradient in that input's own shape. The
-# elementwise binary ops and matmul broadcast, so their gradients are summed back by the engine.
 
-ADD = TensorOp("+", np.add, lambda g, out, needs, a, b: (g if needs[0] else None, g if needs[1] else None))
-SUB = TensorOp("-", np.subtract, lambda g, out, needs, a, b: (g if needs[0] else None, -g if needs[1] else None))
-MUL = TensorOp(
-    "*", np.multiply, lambda g, out, needs, a, b: (g * b if needs[0] else None, g * a if needs[1] else None)
-)
+ADD = TensorOp("+", np.add, lambda g, out, needs, a, b: (g, g), symbol="+")
+SUB = TensorOp("-", np.subtract, lambda g, out, needs, a, b: (g, -g), symbol="-")
+MUL = TensorOp("*", np.multiply, lambda g, out, needs, a, b: (g * b, g * a), symbol="*")
 # a / b:  d/da = 1/b, d/db = -a/b^2 = -out/b
-DIV = TensorOp(
-    "/", np.divide, lambda g, out, needs, a, b: (g / b if needs[0] else None, -g * out / b if needs[1] else None)
-)
-POW = TensorOp("**", np.power, _pow_vjp)
-# a ** c for a constant c:  d/da = c a^(c-1)
+DIV = TensorOp("/", np.divide, lambda g, out, needs, a, b: (g / b, -g * out / b), symbol="/")
+POW = TensorOp("**", np.power, _pow_vjp, symbol="**")
+# a ** c for a constant c:  d/da = c a^(c-1) (0 for c = 0)
 POW_CONST = TensorOp(
-    "**c", np.power, lambda g, out, needs, a, c: (g * 0.0 if c == 0 else g * c * a ** (c - 1),), exact=True
+    "**c",
+    lambda a, *, c: np.power(a, c),
+    lambda g, out, needs, a, *, c: (g * 0.0 if c == 0 else g * c * a ** (c - 1),),
+    notation="{0}**c",
 )
-MATMUL = TensorOp("@", np.matmul, _matmul_vjp)
-NEG = TensorOp("neg", np.negative, lambda g, out, needs, a: (-g,), exact=True)
+MATMUL = TensorOp("@", np.matmul, _matmul_vjp, check=_matmul_check, symbol="@")
+NEG = TensorOp("neg", np.negative, lambda g, out, needs, a: (-g,), symbol="-")
 
-EXP = TensorOp("exp", np.exp, lambda g, out, needs, a: (g * out,), exact=True)
-LOG = TensorOp("log", np.log, lambda g, out, needs, a: (g / a,), exact=True)
-SQRT = TensorOp("sqrt", np.sqrt, lambda g, out, needs, a: (g * 0.5 / out,), exact=True)
-ABS = TensorOp("abs", np.abs, lambda g, out, needs, a: (g * np.sign(_data(a)),), exact=True)
-TANH = TensorOp("tanh", np.tanh, lambda g, out, needs, a: (g * (1 - out * out),), exact=True)
-SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, out, needs, a: (g * (out * (1 - out)),), exact=True)
-RELU = TensorOp("relu", lambda a: np.maximum(a, 0), lambda g, out, needs, a: (g * _positive(a),), exact=True)
+EXP = TensorOp("exp", np.exp, lambda g, out, needs, a: (g * out,))
+LOG = TensorOp("log", np.log, lambda g, out, needs, a: (g / a,))
+SQRT = TensorOp("sqrt", np.sqrt, lambda g, out, needs, a: (g * 0.5 / out,))
+ABS = TensorOp("abs", np.abs, lambda g, out, needs, a: (g * np.sign(_data(a)),))
+TANH = TensorOp("tanh", np.tanh, lambda g, out, needs, a: (g * (1 - out * out),))
+SIN = TensorOp("sin", np.sin, lambda g, out, needs, a: (g * cos(a),))
+COS = TensorOp("cos", np.cos, lambda g, out, needs, a: (-g * sin(a),))
+SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, out, needs, a: (g * (out * (1 - out)),))
+RELU = TensorOp(
+    "relu",
+    lambda a: np.maximum(a, 0),
+    lambda g, out, needs, a: (g * _mask(_data(a) > 0, _data(a).dtype),),
+)
 LEAKY_RELU = TensorOp(
     "leaky_relu",
-    lambda a, s: np.where(a > 0, a, s * a),
-    lambda g, out, needs, a, s: (g * _mask(a, 1, s),),
-    exact=True,
+    lambda a, *, slope: np.where(a > 0, a, slope * a),
+    lambda g, out, needs, a, *, slope: (g * np.where(_data(a) > 0, 1, slope).astype(_data(a).dtype),),
 )
 # a if a > 0 else alpha (e^a - 1):  d/da = 1, or alpha e^a = out + alpha
 ELU = TensorOp(
     "elu",
-    lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
-    lambda g, out, needs, a, alpha: (g * (_mask(a, 1, 0) + _mask(a, 0, 1) * (out + alpha)),),
-    exact=True,
+    lambda a, *, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
+    lambda g, out, needs, a, *, alpha: (
+        g * (_mask(_data(a) > 0, _data(a).dtype) + _mask(_data(a) <= 0, _data(a).dtype) * (out + alpha)),
+    ),
 )
-ERF = TensorOp("erf", _erf, lambda g, out, needs, a: (g * TWO_OVER_SQRT_PI * exp(-(a * a)),), exact=True)
-GELU = TensorOp("gelu", lambda a: 0.5 * a * (1 + _erf(a / SQRT_2)), _gelu_vjp, exact=True)
-GELU_TANH = TensorOp("gelu", _gelu_tanh_forward, _gelu_tanh_vjp, exact=True)
+ERF = TensorOp("erf", _erf, lambda g, out, needs, a: (g * TWO_OVER_SQRT_PI * exp(-(a * a)),))
+GELU = TensorOp("gelu", lambda a: 0.5 * a * (1 + _erf(a / SQRT_2)), _gelu_vjp)
+GELU_TANH = TensorOp("gelu", _gelu_tanh_forward, _gelu_tanh_vjp)
 # SiLU a sigma(a):  d/da = sigma(a) (1 + a (1 - sigma(a)))
 SILU = TensorOp(
     "silu",
     lambda a: a * _sigmoid(a),
     lambda g, out, needs, a: (g * (sigmoid(a) * (1 + a * (1 - sigmoid(a)))),),
-    exact=True,
 )
-SOFTPLUS = TensorOp("softplus", _softplus, _softplus_vjp, exact=True)
+SOFTPLUS = TensorOp("softplus", _softplus, _softplus_vjp)
 
-SUM = TensorOp(
-    "sum", lambda a, axis, keepdims: np.add.reduce(a, axis=axis, keepdims=keepdims), _sum_vjp, exact=True
-)
-MEAN = TensorOp("mean", lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims), _mean_vjp, exact=True)
-MAX = TensorOp(
-    "max", lambda a, axis, keepdims: np.maximum.reduce(a, axis=axis, keepdims=keepdims), _max_vjp, exact=True
-)
-SOFTMAX = TensorOp("softmax", _softmax, _softmax_vjp, exact=True)
-LOG_SOFTMAX = TensorOp("log_softmax", _log_softmax, _log_softmax_vjp, exact=True)
-LOGSUMEXP = TensorOp("logsumexp", _logsumexp, _logsumexp_vjp, exact=True)
+SUM = TensorOp("sum", lambda a, *, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims), _sum_vjp)
+MEAN = TensorOp("mean", lambda a, *, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims), _mean_vjp)
+MAX = TensorOp("max", lambda a, *, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims), _max_vjp)
+SOFTMAX = TensorOp("softmax", _softmax, _softmax_vjp)
+LOG_SOFTMAX = TensorOp("log_softmax", _log_softmax, _log_softmax_vjp)
+LOGSUMEXP = TensorOp("logsumexp", _logsumexp, _logsumexp_vjp)
 
-RESHAPE = TensorOp("reshape", np.reshape, lambda g, out, needs, a, shape: (g.reshape(a.shape),), exact=True)
-TRANSPOSE = TensorOp("transpose", np.transpose, _transpose_vjp, exact=True)
+RESHAPE = TensorOp(
+    "reshape", lambda a, *, shape: np.reshape(a, shape), lambda g, out, needs, a, *, shape: (g.reshape(a.shape),)
+)
+TRANSPOSE = TensorOp("transpose", lambda a, *, axes: np.transpose(a, axes), _transpose_vjp)
 GETITEM = TensorOp(
     "getitem",
-    lambda a, index: a[index],
-    lambda g, out, needs, a, index: (scatter(g, a.shape, index),),
-    exact=True,
+    lambda a, *, index: a[index],
+    lambda g, out, needs, a, *, index: (scatter(g, a.shape, index),),
 )
-# the vjp of indexing, and of a sum: each differentiable, so create_graph works through them
-SCATTER = TensorOp("scatter", _scatter, lambda g, out, needs, a, shape, index: (g[index],), exact=True)
+# the vjps of indexing, of a sum and of a dtype change: each differentiable, so that
+# create_graph works through them
+SCATTER = TensorOp("scatter", _scatter, lambda g, out, needs, a, *, shape, index: (g[index],))
 BROADCAST = TensorOp(
     "broadcast",
-    lambda a, shape: np.array(np.broadcast_to(a, shape)),
-    lambda g, out, needs, a, shape: (unbroadcast(g, a.shape),),
-    exact=True,
+    lambda a, *, shape: np.broadcast_to(a, shape).copy(),
+    lambda g, out, needs, a, *, shape: (unbroadcast(g, a.shape),),
 )
 CAST = TensorOp(
-    "cast", lambda a, dtype: a.astype(dtype), lambda g, out, needs, a, dtype: (cast(g, a.dtype),), exact=True
+    "cast", lambda a, *, dtype: a.astype(dtype), lambda g, out, needs, a, *, dtype: (cast(g, a.dtype),)
 )
-CONCATENATE = TensorOp("concatenate", _concatenate_forward, _concatenate_vjp, exact=True)
-STACK = TensorOp("stack", _stack_forward, _stack_vjp, exact=True)
+# a differentiable copy: what a gradient shared by two nodes becomes for the second one
+COPY = TensorOp("copy", np.copy, lambda g, out, needs, a: (g,))
+CONCATENATE = TensorOp(
+    "concatenate", lambda *arrays, axis: np.concatenate(arrays, axis=axis), _concatenate_vjp
+)
+STACK = TensorOp("stack", lambda *arrays, axis: np.stack(arrays, axis=axis), _stack_vjp)
 
-# fused forms of what a layer and a loss do every step: fewer nodes, fewer temporaries
-LINEAR = TensorOp("linear", _linear_forward, _linear_vjp, exact=True)
-CROSS_ENTROPY = TensorOp("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp, saves=True, exact=True)
+# The node's module, last: it imports this one, and TensorOp.__call__ needs its apply().
+from . import tensor  # noqa: E402

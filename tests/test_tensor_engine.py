@@ -419,7 +419,7 @@ def test_gradcheck_passes_on_tensors_and_names_the_worst_element_when_wrong():
         lambda g, out, needs, a: (g * np.cos(a) + (np.arange(a.size).reshape(a.shape) == 2),),
     )
     with pytest.raises(autodiff.GradcheckError, match=r"'x'.*element \(1, 0\).*analytic.*numeric"):
-        autodiff.gradcheck(lambda t: t._apply(wrong, (t,)).sum(), [x])
+        autodiff.gradcheck(lambda t: wrong(t).sum(), [x])
     # the inputs are left as they were
     np.testing.assert_array_equal(x.data, [[0.2, -0.5], [1.0, 0.7]])
 
@@ -563,11 +563,11 @@ def test_an_op_that_saves_hands_its_vjp_what_the_forward_kept():
 
     exp_saving = autodiff.TensorOp("exp_saving", forward, vjp, saves=True)
     x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
-    y = x._apply(exp_saving, (x,))
+    y = exp_saving(x)
     np.testing.assert_array_equal(y.data, np.exp([0.5, -1.0]))
     y.sum().backward()
     np.testing.assert_allclose(x.grad, np.exp([0.5, -1.0]), rtol=1e-15)
-    (g,) = grad(x._apply(exp_saving, (x,)).sum(), [x], create_graph=True)
+    (g,) = grad(exp_saving(x).sum(), [x], create_graph=True)
     (h,) = grad(g.sum(), [x])
     np.testing.assert_allclose(h.data, np.exp([0.5, -1.0]), rtol=1e-15)
     assert seen[0] == "ndarray" and seen[1] == "Tensor"

@@ -1,5 +1,5 @@
-"""Tensor graphs in pictures, written against the graph protocol and tested with a stand-in
-node class until autodiff.Tensor lands: shape and dtype, small arrays in full, larger ones
+"""Tensor graphs in pictures, written against the public graph protocol (autodiff.Node) and
+tested with a stand-in node class of its own: shape and dtype, small arrays in full, larger ones
 summarized, and the gradient's shape on every edge."""
 
 from __future__ import annotations
@@ -29,22 +29,27 @@ class StandIn:
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
 
-    def _vjp(self, upstream, create_graph):
+    # the public graph protocol, autodiff.Node: what the engine asks of a node
+
+    def vjp(self, upstream, create_graph=False):
         return tuple(g if p.requires_grad else None for g, p in zip(self._rule(upstream), self.parents))
 
-    def _local_derivatives(self):
+    def local_derivatives(self):
         return (None,) * len(self.parents)
 
-    def _default_seed(self):
+    def initial_grad(self, grad=None):
+        if grad is not None:
+            return np.asarray(grad, dtype=float)
         if self.data.size != 1:
             raise RuntimeError("grad can be implicitly created only for one element")
         return np.ones_like(self.data)
 
-    def _check_seed(self, grad):
-        return np.asarray(grad, dtype=float)
 
-    def _accumulate_grad(self, grad):
-        self.grad = grad if self.grad is None else self.grad + grad
+def test_the_stand_in_follows_the_public_node_protocol():
+    import autodiff
+
+    loss, *_ = linear_loss()
+    assert isinstance(loss, autodiff.Node) and not isinstance(object(), autodiff.Node)
 
 
 def unbroadcast(grad, shape):

@@ -1,0 +1,615 @@
+"""Where the speed lives: every trick autodiff plays only to be faster, kept apart.
+
+The engine a student reads (``engine.py``, ``scalar.py``, ``tensor.py``,
+``tensor_ops.py``) is the reference: generic, plain numpy, no special cases, and
+complete on its own. This module does some of the same work faster. ``install()``
+(which ``import autodiff`` runs) puts its scalar twins in place of the reference
+methods of ``Value``; with the environment variable ``AUTODIFF_REFERENCE=1`` set
+before the import, or inside ``with autodiff.fast.reference():``, the reference
+code runs instead, line by line as it reads. ``tests/test_fast.py`` runs each piece
+against the reference and checks that they agree.
+
+The tricks, and why each one pays:
+
+- Applying a built-in op through an operator (``x * y``, ``x.relu()``). The reference
+  ``Op.__call__`` takes any number of inputs and lists them twice (lifting numbers, then
+  reading their data) before calling the one constructor. For the one or two inputs of
+  a built-in op, the twins here read the inputs directly and fill the new node's slots
+  themselves: building a graph is most of a scalar training step.
+- ``backward_values``: the backward pass of a graph of Values (``Value.backward``). The
+  same chain rule as ``engine.backward``, without the generality a scalar graph does not
+  need: the walk reads each node's parent slots directly instead of building
+  ``parents`` tuples, leaves are left out of the order (no gradient flows on from a
+  leaf), no ``Step`` is recorded, and each node's local rule is called in place on the
+  floats and its contributions added there, instead of going through ``vjp``.
+- The fused tensor kernels ``linear`` and ``softmax_cross_entropy`` (see below).
+- ``keep_freed_memory``: let a training loop reuse its freed arrays (see below).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import sys
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import context, engine, scalar, tensor, tensor_ops
+from .scalar import Op, Value, _as_value, _check_domain
+from .tensor import Tensor
+from .tensor_ops import TensorOp
+
+# ---------------------------------------------------------------------------------------
+# The scalar engine: applying the built-in ops
+# ---------------------------------------------------------------------------------------
+
+_new = object.__new__  # a node without the constructor: its slots are filled right here
+
+
+def _binary_method(op: Op, reflected: bool) -> Callable:
+    """``a <op> b`` (``b <op> a`` when ``reflected``) as ``op(a, b)`` gives it, for two inputs."""
+    forward, check = op.forward, op.check
+
+    def method(self: Value, other: Any) -> Value:
+        if other.__class__ is not Value:
+            other = _as_value(other, op, (other, self) if reflected else (self, other))
+        if reflected:
+            self, other = other, self
+        if check is not None:
+            _check_domain(op, [self, other], [self.data, other.data])
+        out = _new(Value)
+        out.data = forward(self.data, other.data)
+        if context.grad_enabled:
+            out.grad = None
+            out._a = self
+            out._b = other
+            out._op = op
+        else:
+            out.grad = 0.0
+            out._a = out._b = out._op = None
+        out.scope = context.current_scope
+        return out
+
+    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    return method
+
+
+def _unary_method(op: Op) -> Callable:
+    """``x.<op>()`` as ``op(x)`` gives it."""
+    forward, check = op.forward, op.check
+
+    def method(self: Value) -> Value:
+        if check is not None:
+            _check_domain(op, [self], [self.data])
+        out = _new(Value)
+        out.data = forward(self.data)
+        if context.grad_enabled:
+            out.grad = None
+            out._a = self
+            out._b = None
+            out._op = op
+        else:
+            out.grad = 0.0
+            out._a = out._b = out._op = None
+        out.scope = context.current_scope
+        return out
+
+    method.__name__ = op.name
+    return method
+
+
+# ---------------------------------------------------------------------------------------
+# The scalar engine: the backward pass
+# ---------------------------------------------------------------------------------------
+
+
+def backward_values(root: Value, grad: Any = None) -> None:
+    """``engine.backward(root, grad)`` for a graph of Values (see the module docstring)."""
+    seed = root.initial_grad(grad)
+    if seed.__class__ is not float:  # a Value as the seed (higher-order use): the reference loop
+        engine.backward(root, seed)
+        return
+    with context.collector_paused():
+        order = _op_nodes(root)
+        root.grad = engine.add_gradients(root.grad, seed)
+        for node in reversed(order):
+            g = node.grad
+            a, b = node._a, node._b
+            try:
+                if b is not None:
+                    local_a, local_b = node._op.local(a.data, b.data, node.data)
+                    a.grad += local_a * g
+                    b.grad += local_b * g
+                elif a.__class__ is not tuple:
+                    (local_a,) = node._op.local(a.data, node.data)
+                    a.grad += local_a * g
+                else:  # an op of more than two inputs
+                    for parent, local in zip(a, node._op.local(*[p.data for p in a], node.data)):
+                        parent.grad += local * g
+            except (ZeroDivisionError, OverflowError):  # the reference rule's IEEE answer
+                for parent, local in zip(node.parents, node.local_derivatives()):
+                    parent.grad += local * g
+
+
+def _op_nodes(root: Value) -> list:
+    """The op nodes ``root`` depends on, each after the op nodes among its parents, their
+    gradients reset to 0.0 on the way (the reference sets None, "not computed yet", then
+    assigns the first contribution: the same number), and any leaf gradient set to None
+    by hand made 0.0 (so that every parent's ``grad += contribution`` works).
+
+    Depth-first with an explicit stack: a node is pushed to be visited; a visit pushes
+    ``(node,)``, "place it", then its unvisited op parents, which are therefore placed
+    first. A node pushed twice is visited once (the later push is popped first)."""
+    order: list = []
+    if root._op is None:
+        return order
+    visited = set()
+    stack: list = [root]
+    while stack:
+        node = stack.pop()
+        if node.__class__ is tuple:  # (node,): its parents are placed
+            order.append(node[0])
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        node.grad = 0.0
+        stack.append((node,))
+        a, b = node._a, node._b
+        if a.__class__ is tuple:  # an op of more than two inputs
+            stack += [p for p in reversed(a) if p._op is not None and p not in visited]
+            for p in a:
+                if p._op is None and p.grad is None:
+                    p.grad = 0.0
+            continue
+        if b is not None:
+            if b._op is not None:
+                if b not in visited:
+                    stack.append(b)
+            elif b.grad is None:
+                b.grad = 0.0
+        if a._op is not None:
+            if a not in visited:
+                stack.append(a)
+        elif a.grad is None:
+            a.grad = 0.0
+    return order
+
+
+# ---------------------------------------------------------------------------------------
+# The tensor engine: applying an op, and the backward pass
+# ---------------------------------------------------------------------------------------
+
+
+def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
+    """``TensorOp.__call__`` (``tensor.apply``) for one, two or three Tensor inputs and an
+    op with no ``check``: the inputs read directly, the node's slots filled here. Anything
+    else (numbers or arrays to lift, an op that checks, an error) takes the reference path."""
+    n = len(inputs)
+    if self.check is not None or n > 3 or (self.arity is not None and n != self.arity):
+        return tensor.apply(self, inputs, params)
+    for x in inputs:
+        if x.__class__ is not Tensor:  # a float array is a constant; anything else, the reference
+            if x.__class__ is not np.ndarray or x.dtype.kind != "f":
+                return tensor.apply(self, inputs, params)
+            inputs = tuple([x if x.__class__ is Tensor else _constant(x) for x in inputs])
+            break
+    a = inputs[0]
+    b = inputs[1] if n > 1 else a
+    c = inputs[2] if n > 2 else a
+    try:
+        if n == 1:
+            data = self.forward(a.data, **params)
+        elif n == 2:
+            data = self.forward(a.data, b.data, **params)
+        else:
+            data = self.forward(a.data, b.data, c.data, **params)
+    except ValueError:
+        return tensor.apply(self, inputs, params)  # which says what is wrong
+    saved = None
+    if self.saves:
+        data, saved = data
+    if data.__class__ is not np.ndarray:
+        data = np.asarray(data)
+    if data.dtype.kind != "f":
+        return tensor.apply(self, inputs, params)
+    out = _new(Tensor)
+    out.data = data
+    out.grad = None
+    out.label = ""
+    out.scope = context.current_scope
+    if (a.requires_grad or b.requires_grad or c.requires_grad) and context.grad_enabled:
+        out.requires_grad = True
+        out.parents = inputs
+        out._op = self
+        out._params = params
+        out._saved = saved
+    else:
+        out.requires_grad = False
+        out.parents = ()
+        out._op = None
+        out._params = {}
+        out._saved = None
+    return out
+
+
+def _constant(data: np.ndarray) -> Tensor:
+    """``Tensor(data)`` for a float array, its slots filled here."""
+    out = _new(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = False
+    out.parents = ()
+    out._op = None
+    out._params = {}
+    out._saved = None
+    out.label = ""
+    out.scope = context.current_scope
+    return out
+
+
+def backward_tensors(root: Tensor, grad: Any = None) -> None:
+    """``engine.backward(root, grad)`` for a graph of Tensors: the walk leaves the leaves
+    out, no ``Step`` is recorded, and each node's vjp rule is called in place, its
+    gradients taken as they are when they already fit their parents (arrays of the
+    parent's shape and dtype, of their own, not the upstream gradient or a view of it),
+    and fitted by the reference ``tensor._fit`` otherwise."""
+    if not root.requires_grad:
+        return _REFERENCE[Tensor, "backward"](root, grad)  # which says why not
+    seed = root.initial_grad(grad)
+    if seed.__class__ is not np.ndarray:  # a graph node as the seed: the reference loop
+        engine.backward(root, seed)
+        return
+    with context.collector_paused():
+        order = _tensor_op_nodes(root)
+        root.grad = engine.add_gradients(root.grad, seed)
+        for node in reversed(order):
+            upstream = node.grad
+            if upstream is None:
+                continue
+            op, parents, params = node._op, node.parents, node._params
+            out = node._saved if op.saves else node.data
+            n = len(parents)
+            if n == 1:
+                x = parents[0]
+                grads = op.vjp(upstream, out, (x.requires_grad,), x.data, **params)
+            elif n == 2:
+                x, y = parents
+                grads = op.vjp(upstream, out, (x.requires_grad, y.requires_grad), x.data, y.data, **params)
+            else:
+                grads = node.vjp(upstream)  # already fitted
+                for parent, g in zip(parents, grads):
+                    if g is not None:
+                        parent.grad = g if parent.grad is None else engine.add_gradients(parent.grad, g)
+                continue
+            for i, parent in enumerate(parents):
+                g = grads[i]
+                if g is None or not parent.requires_grad:
+                    continue
+                target = parent.data
+                if not (g.__class__ is np.ndarray and g.shape == target.shape and g.dtype == target.dtype
+                        and g is not upstream and g.base is None):
+                    g = tensor._fit(g, parent, i, op, upstream)
+                parent.grad = g if parent.grad is None else engine.add_gradients(parent.grad, g)
+
+
+def _tensor_op_nodes(root: Tensor) -> list:
+    """The op nodes ``root`` depends on, parents first, their gradients reset to None on
+    the way (depth-first, as ``_op_nodes`` for Values)."""
+    order: list = []
+    if not root.parents:
+        return order
+    visited = set()
+    stack: list = [root]
+    while stack:
+        node = stack.pop()
+        if node.__class__ is tuple:
+            order.append(node[0])
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        node.grad = None
+        stack.append((node,))
+        for parent in reversed(node.parents):
+            if parent.parents and parent not in visited:
+                stack.append(parent)
+    return order
+
+
+# ---------------------------------------------------------------------------------------
+# The tensor engine: fused kernels for what a layer and a classifier's loss do every step
+# ---------------------------------------------------------------------------------------
+# One node each instead of two (x @ W, + b) or five (log_softmax, *, sum, neg, mean): fewer
+# nodes to record and walk, fewer temporaries. Their reference paths are those compositions.
+
+# numpy reduces along each row of a matrix in a loop it sets up for every row: for rows
+# up to this long, the shortcuts below (one call over all the rows) are faster
+SHORT_ROW = 64
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A read-only array of ones, made once for each shape and dtype."""
+    ones = np.ones(shape, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _column_sums(x: np.ndarray) -> np.ndarray:
+    """A matrix's column sums as one BLAS product with a vector of ones (a bias gradient:
+    the same additions, row after row, as numpy's reduction, without its per-call setup)."""
+    return _ones((x.shape[0],), x.dtype) @ x
+
+
+def _sum_along(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x.sum(axis, keepdims=True)`` for ``axis`` 0 or -1 of a matrix of short rows, as a
+    BLAS product with ones; numpy's reduction otherwise."""
+    if x.ndim == 2 and axis == 0:
+        return _column_sums(x)[None]
+    if x.ndim and axis in (-1, x.ndim - 1) and x.shape[-1] <= SHORT_ROW:
+        return x @ _ones((x.shape[-1], 1), x.dtype)
+    return np.add.reduce(x, axis=axis, keepdims=True)
+
+
+def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x @ W + b, the bias added in place (one array instead of two)."""
+    out = x @ w
+    out += b
+    return out
+
+
+def _linear_vjp(g, out, needs, x, w, b):
+    """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows.
+    An X of any other number of axes, (..., in), is taken as its rows (n, in)."""
+    x_rows = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
+    g_rows = g if g.ndim == 2 else g.reshape((-1, g.shape[-1]))
+    if x.__class__ is not np.ndarray:  # create_graph: the same products, on Tensors
+        column_sums = g_rows.sum(axis=0)
+    else:
+        column_sums = _column_sums(g_rows) if needs[2] else None
+    return (
+        g @ w.T if needs[0] else None,
+        x_rows.T @ g_rows if needs[1] else None,
+        column_sums if needs[2] else None,
+    )
+
+
+LINEAR = TensorOp("linear", _linear_forward, _linear_vjp)
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight + bias as one node (the slides' Z = X W + B; weight of shape (in, out)).
+
+    The same numbers and gradients as ``x @ weight + bias`` (its reference path), in one
+    op instead of two. ``x`` may be an array (a constant batch).
+    """
+    if bias is None:
+        return tensor_ops.MATMUL(x, weight)
+    w, b = weight.data, bias.data
+    if w.ndim != 2 or b.shape != w.shape[1:]:
+        raise ValueError(
+            f"linear needs a weight of shape (in, out) and a bias of shape (out,), "
+            f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
+        )
+    try:
+        return LINEAR(x, weight, bias)
+    except ValueError:  # the shapes do not fit: say how, as matmul does
+        problem = tensor_ops._matmul_check(np.asarray(getattr(x, "data", x)), w)
+        if problem is None:
+            raise
+        raise ValueError(problem) from None
+
+
+def _per_row(g: Any, z: Any, reduction: str, classes: int = -1) -> Any:
+    """The upstream gradient of each row's loss, shaped to broadcast over its classes
+    (on axis ``classes`` of the array it multiplies: -1, or 0 for classes x rows)."""
+    if reduction == "none":
+        return g.reshape(-1) if classes == 0 else g.reshape(g.shape + (1,))
+    if g.__class__ is np.ndarray and g.ndim == 0:
+        g = float(g)  # a number times the rows: cheaper than a 0-d array, and keeps their dtype
+    if reduction == "mean":
+        return g * (1.0 / max(z.size // z.shape[-1], 1))
+    return g
+
+
+def _classes_by_rows(x: np.ndarray) -> np.ndarray:
+    """A copy of x (rows of classes, classes on the last axis) as a classes x rows matrix."""
+    return (x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))).T.copy()
+
+
+def _cross_entropy_forward(z, t, *, reduction):
+    """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
+    mean. Saved for the backward pass: the log-softmax, the targets, and the axis of
+    their classes. Rows of up to SHORT_ROW classes are worked on as classes x rows
+    copies (axis 0), where the max and the sum over each row's classes are one
+    vectorized pass across all the rows instead of a loop over them; longer rows as
+    they are (axis -1)."""
+    if z.shape[-1] <= SHORT_ROW:
+        log_probs, t, classes = _classes_by_rows(z), _classes_by_rows(t), 0
+        log_probs -= np.maximum.reduce(log_probs, axis=0)
+        log_probs -= np.log(_column_sums(np.exp(log_probs)))
+    else:
+        log_probs, classes = tensor_ops._log_softmax(z, axis=-1), -1
+    if reduction == "none":
+        loss = np.negative(np.add.reduce(t * log_probs, axis=classes)).reshape(z.shape[:-1])
+        return loss, (log_probs, t, classes)
+    loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
+    if reduction == "mean":
+        loss = loss / max(z.size // z.shape[-1], 1)
+    return loss, (log_probs, t, classes)
+
+
+def _cross_entropy_vjp(g, out, needs, z, t, *, reduction):
+    """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
+    each row times its upstream gradient g_row.
+
+    On a plain backward pass, in place on what the forward rule saved (with the classes
+    on axis 0 or -1). With create_graph, on the Tensors (the log-softmax recomputed)."""
+    if z.__class__ is np.ndarray:
+        log_probs, targets, classes = out
+        g_row = _per_row(g, z, reduction, classes)
+        dz = dt = None
+        if needs[0]:
+            dz = np.exp(log_probs)
+            dz *= _sum_along(targets, classes)  # Σ_c t_c for each row
+            dz -= targets
+            dz *= g_row
+            if classes == 0:
+                dz = dz.T.reshape(z.shape)
+        if needs[1]:
+            dt = log_probs * -g_row
+            if classes == 0:
+                dt = dt.T.reshape(t.shape)
+        return dz, dt
+    log_probs = z.log_softmax(-1)
+    g_row = _per_row(g, z, reduction)
+    dz = (log_probs.exp() * t.sum(axis=-1, keepdims=True) - t) * g_row if needs[0] else None
+    dt = -log_probs * g_row if needs[1] else None
+    return dz, dt
+
+
+CROSS_ENTROPY = TensorOp("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp, saves=True)
+
+
+def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-Σ_c t_c log softmax(z)_c for each row of logits z (classes on the last axis) against
+    probability (or one-hot) rows t of the same shape (a Tensor, or an array taken as a
+    constant), then ``reduction`` none, sum or mean.
+
+    One node whose gradient is softmax(z) - t (for rows of t that sum to 1), computed
+    stably: logits of +-1000 give finite losses and exact gradients. Its reference path:
+    ``-(t * logits.log_softmax(-1)).sum(-1)``, then the mean or sum.
+    """
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
+    if not isinstance(target, Tensor):  # an array of targets is a constant
+        target = Tensor(target)
+    if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
+        raise ValueError(
+            f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
+            f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
+        )
+    if logits.data.shape[-1] == 0:
+        raise ValueError(
+            f"softmax_cross_entropy needs at least one class, "
+            f"got logits of shape {logits.shape}{logits._named()}"
+        )
+    return CROSS_ENTROPY(logits, target, reduction=reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# Memory
+# ---------------------------------------------------------------------------------------
+
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory(trim_threshold: int = 512 << 20, mmap_threshold: int = 32 << 20) -> bool:
+    """Let a training loop reuse its freed arrays instead of faulting them in again.
+
+    glibc serves large blocks with fresh mmaps and hands the top of the heap back to the
+    OS once enough of it is free. A training step frees its temporaries together at its
+    end (megabytes for a 784-256 layer), so in some processes the next step faults the
+    same pages in again: hundreds of minor page faults per step, for this engine and
+    hand-written numpy alike. This asks glibc to keep up to ``trim_threshold`` bytes of
+    freed heap and to serve blocks up to ``mmap_threshold`` bytes from the heap. It is a
+    process-wide setting (freed memory is not returned to the OS), so it is opt-in: call
+    it once at the start of a long training run. True if applied (Linux with glibc).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_TRIM_THRESHOLD, trim_threshold)) and bool(
+            libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+        )
+    except (OSError, AttributeError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# Installing the twins
+# ---------------------------------------------------------------------------------------
+
+_BINARY = {"add": scalar.ADD, "sub": scalar.SUB, "mul": scalar.MUL, "truediv": scalar.DIV}
+_UNARY = {
+    "__neg__": scalar.NEG,
+    "exp": scalar.EXP,
+    "log": scalar.LOG,
+    "sqrt": scalar.SQRT,
+    "tanh": scalar.TANH,
+    "sigmoid": scalar.SIGMOID,
+    "relu": scalar.RELU,
+    "sin": scalar.SIN,
+    "cos": scalar.COS,
+    "erf": scalar.ERF,
+    "silu": scalar.SILU,
+}
+
+
+def _twins() -> dict[tuple[type, str], Callable]:
+    """``(class, method name) -> twin``: what ``install()`` puts in place."""
+    twins: dict[tuple[type, str], Callable] = {(Value, "backward"): _backward_values_method}
+    for name, op in _BINARY.items():
+        twins[Value, f"__{name}__"] = _binary_method(op, reflected=False)
+        twins[Value, f"__r{name}__"] = _binary_method(op, reflected=True)
+    for name, op in _UNARY.items():
+        twins[Value, name] = _unary_method(op)
+    twins[Tensor, "backward"] = _backward_tensors_method
+    twins[TensorOp, "__call__"] = _apply_tensors
+    return twins
+
+
+def _backward_values_method(self: Value, grad: float | None = None) -> None:
+    backward_values(self, grad)
+
+
+def _backward_tensors_method(self: Tensor, grad: Any = None) -> None:
+    backward_tensors(self, grad)
+
+
+_backward_values_method.__doc__ = Value.backward.__doc__
+_backward_tensors_method.__doc__ = Tensor.backward.__doc__
+_apply_tensors.__doc__ = TensorOp.__call__.__doc__
+_TWINS = _twins()
+_REFERENCE = {(cls, name): cls.__dict__[name] for cls, name in _TWINS}  # the core's own methods
+
+
+def install() -> None:
+    """Put the fast twins in place of ``Value``'s reference methods."""
+    for (cls, name), method in _TWINS.items():
+        setattr(cls, name, method)
+
+
+def uninstall() -> None:
+    """Put ``Value``'s reference methods back."""
+    for (cls, name), method in _REFERENCE.items():
+        setattr(cls, name, method)
+
+
+def installed() -> bool:
+    """Whether the fast twins are in place."""
+    return Value.__dict__["backward"] is _TWINS[Value, "backward"]
+
+
+@contextlib.contextmanager
+def reference() -> Iterator[None]:
+    """Run the reference code inside the block (the twins come back after it)."""
+    was = installed()
+    uninstall()
+    try:
+        yield
+    finally:
+        if was:
+            install()
+
+
+def install_unless_asked_not_to() -> None:
+    """``install()``, unless the environment variable ``AUTODIFF_REFERENCE`` is set to 1."""
+    if os.environ.get("AUTODIFF_REFERENCE", "") not in ("1", "true", "yes"):
+        install()
