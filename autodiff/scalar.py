@@ -368,6 +368,34 @@ def _softplus(beta: float, threshold: float) -> Op:
     return Op("softplus", forward, local)
 
 
+def _affine(b: float, *weights_then_inputs: float) -> float:
+    """b + w_1 x_1 + ... + w_n x_n, for the inputs (b, w_1, ..., w_n, x_1, ..., x_n),
+    added up from b in order (as ``sum(w * x for ..., b)`` does)."""
+    n = len(weights_then_inputs) // 2
+    return sum(map(operator.mul, weights_then_inputs[:n], weights_then_inputs[n:]), b)
+
+
+def _affine_local(b: Any, *weights_inputs_out: Any) -> tuple:
+    """d/db = 1, d/dw_i = x_i, d/dx_i = w_i."""
+    weights_then_inputs = weights_inputs_out[:-1]
+    n = len(weights_then_inputs) // 2
+    return (1.0, *weights_then_inputs[n:], *weights_then_inputs[:n])
+
+
+# A neuron's pre-activation w . x + b as one node (nn.Neuron(..., fused=True)): one box
+# in the graph instead of n products and n sums, whose edges carry the same local
+# derivatives those nodes would, the inputs to the weights and the weights to the inputs.
+AFFINE = Op("affine", _affine, _affine_local, notation="w·x + {0}")
+
+
+def affine(weights: Any, inputs: Any, bias: Any) -> "Value":
+    """w . x + b as one node: ``AFFINE(bias, *weights, *inputs)``, the lengths checked."""
+    weights, inputs = tuple(weights), tuple(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"affine needs as many inputs as weights: {len(weights)} weights, {len(inputs)} inputs")
+    return AFFINE(bias, *weights, *inputs)
+
+
 # ---------------------------------------------------------------------------
 # The node
 # ---------------------------------------------------------------------------

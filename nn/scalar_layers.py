@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from autodiff import Value
+from autodiff.scalar import affine
 
 from .module import Module
 
@@ -38,7 +39,12 @@ def _check_activation(activation: str | None) -> str:
 
 
 class Neuron(Module):
-    """act(b + sum_i w_i x_i), weights drawn from U(-1, 1) as in micrograd, bias 0."""
+    """act(b + sum_i w_i x_i), weights drawn from U(-1, 1) as in micrograd, bias 0.
+
+    ``fused=True`` computes b + sum_i w_i x_i as one node (the op ``affine``) instead
+    of n products and n sums: the same numbers and gradients, a graph a tenth the size
+    (drawn as one box per neuron) and a much faster step.
+    """
 
     def __init__(
         self,
@@ -46,6 +52,7 @@ class Neuron(Module):
         activation: str | None = "relu",
         rng: np.random.Generator | None = None,
         seed: int | None = None,
+        fused: bool = False,
     ) -> None:
         if not isinstance(nin, (int, np.integer)) or nin < 1:
             raise ValueError(f"Neuron needs nin >= 1 inputs, got {nin!r}")
@@ -53,15 +60,20 @@ class Neuron(Module):
         self.w = [Value(float(v)) for v in rng.uniform(-1.0, 1.0, size=int(nin))]
         self.b = Value(0.0)
         self.activation = _check_activation(activation)
+        self.fused = bool(fused)
 
     def forward(self, x: Sequence[Any]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.fused:
+            act = affine(self.w, x, self.b)
+        else:
+            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return act if self.activation == "linear" else getattr(act, self.activation)()
 
     def __repr__(self) -> str:
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+        fused = ", fused=True" if self.fused else ""
+        return f"Neuron({len(self.w)}, activation={self.activation!r}{fused})"
 
 
 class Layer(Module):
@@ -74,23 +86,27 @@ class Layer(Module):
         activation: str | None = "relu",
         rng: np.random.Generator | None = None,
         seed: int | None = None,
+        fused: bool = False,
     ) -> None:
         if not isinstance(nout, (int, np.integer)) or nout < 1:
             raise ValueError(f"Layer needs nout >= 1 neurons, got {nout!r}")
         rng = make_rng(rng, seed)
-        self.neurons = [Neuron(nin, activation, rng=rng) for _ in range(int(nout))]
+        self.neurons = [Neuron(nin, activation, rng=rng, fused=fused) for _ in range(int(nout))]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
-        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
+        first = self.neurons[0]
+        fused = ", fused=True" if first.fused else ""
+        return f"Layer({len(first.w)}, {len(self.neurons)}, activation={first.activation!r}{fused})"
 
 
 class MLP(Module):
     """Layers of sizes ``nouts`` on ``nin`` inputs; every layer uses ``activation`` but the last,
-    which is linear. ``MLP(2, [16, 16, 1])`` has 337 parameters."""
+    which is linear. ``MLP(2, [16, 16, 1])`` has 337 parameters. ``fused=True``: every
+    neuron's w . x + b is one node (see ``Neuron``)."""
 
     def __init__(
         self,
@@ -99,6 +115,7 @@ class MLP(Module):
         activation: str | None = "relu",
         rng: np.random.Generator | None = None,
         seed: int | None = None,
+        fused: bool = False,
     ) -> None:
         if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
             raise ValueError(f"MLP needs a non-empty list of layer sizes, got {nouts!r}")
@@ -107,7 +124,8 @@ class MLP(Module):
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", rng=rng) for i in range(len(nouts))
+            Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", rng=rng, fused=fused)
+            for i in range(len(nouts))
         ]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
