@@ -2,8 +2,11 @@
 
 The step (the same graph, node for node, in both engines): MLP(2, [16, 16, 1]) on 100
 two-moons points, forward on all points, SVM max-margin loss + 1e-4 L2, zero_grad,
-backward, SGD update. Each engine runs in its own process; median over 7 steps after 2
-warm-up steps. Measured twice: as a user runs it (the cycle collector on), and with the
+backward, SGD update, from micrograd's own initial weights (so that the losses after the
+steps can be compared: equal losses mean equal gradients). This engine runs it twice: as
+micrograd builds it (a node per product and sum), and with ``nn.MLP(..., fused=True)``
+(one node per neuron's w . x + b). Each engine runs in its own process; median over 7
+steps after 2 warm-up steps. Measured twice: as a user runs it (the cycle collector on), and with the
 collector paused during each timed step in both engines (collected between steps, off
 the clock), which isolates the engines' own per-node work. Also for this engine: nodes/s
 on a 100k-node random expression, bytes per node while building it (tracemalloc), and
@@ -71,11 +74,15 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: b
         def count(root):
             return len(_topological_order(root))
 
-    else:
+    else:  # this engine, plain or with fused neurons, starting from micrograd's weights
         import nn
         from autodiff import Value, topological_order
+        from micrograd.nn import MLP as MicrogradMLP
 
-        model = nn.MLP(2, [16, 16, 1], seed=0)
+        random.seed(0)
+        model = nn.MLP(2, [16, 16, 1], fused=engine == "backprop-lab-fused")
+        for ours, theirs in zip(model.parameters(), MicrogradMLP(2, [16, 16, 1]).parameters()):
+            ours.data = theirs.data
 
         def count(root):
             return len(topological_order(root))
@@ -187,7 +194,7 @@ def main() -> None:
         print(json.dumps(child(sys.argv[2])))
         return
     runs = {}
-    for engine in ("micrograd", "backprop-lab", "minimal"):
+    for engine in ("micrograd", "backprop-lab", "backprop-lab-fused", "minimal"):
         out = subprocess.run(
             [sys.executable, __file__, "--engine", engine], capture_output=True, text=True, check=False
         )
@@ -195,7 +202,17 @@ def main() -> None:
             runs[engine] = {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
         else:
             runs[engine] = json.loads(out.stdout.strip().splitlines()[-1])
-    ours, theirs, floor = runs["backprop-lab"], runs["micrograd"], runs["minimal"]
+    ours, theirs, floor, fused = runs["backprop-lab"], runs["micrograd"], runs["minimal"], runs["backprop-lab-fused"]
+
+    def ratio(slow: dict, fast: dict, key: str = "median_s") -> float | None:
+        return round(slow[key] / fast[key], 2) if key in slow and key in fast else None
+
+    def same_loss(a: dict, b: dict, rtol: float) -> bool | None:
+        # the same weights and updates: equal losses after them mean equal gradients too
+        if "last_loss" not in a or "last_loss" not in b:
+            return None
+        return abs(a["last_loss"] - b["last_loss"]) <= rtol * abs(b["last_loss"])
+
     report = {
         "benchmark": "scalar_demo_step",
         "backprop_lab_step_s": ours.get("median_s"),
@@ -210,6 +227,15 @@ def main() -> None:
             if "median_s_collector_paused" in ours and "median_s_collector_paused" in theirs
             else None
         ),
+        # this engine's speed as a fraction of the floor's (target: at least 0.75)
+        "speed_vs_minimal_engine": ratio(floor, ours),
+        "speed_vs_minimal_engine_collector_paused": ratio(floor, ours, "median_s_collector_paused"),
+        "loss_equals_micrograd": same_loss(ours, theirs, 1e-9),
+        "fused_step_s": fused.get("median_s"),
+        "fused_speedup_vs_micrograd": ratio(theirs, fused),
+        "fused_speedup_vs_micrograd_collector_paused": ratio(theirs, fused, "median_s_collector_paused"),
+        "fused_nodes": fused.get("nodes"),
+        "fused_loss_equals_micrograd": same_loss(fused, theirs, 1e-9),
         "minimal_engine_step_s": floor.get("median_s"),
         "minimal_engine_speedup_vs_micrograd": (
             round(theirs["median_s"] / floor["median_s"], 2) if "median_s" in floor and "median_s" in theirs else None
@@ -217,13 +243,7 @@ def main() -> None:
         "nodes": ours.get("nodes"),
         "micrograd_nodes": theirs.get("nodes"),
         "minimal_engine_nodes": floor.get("nodes"),
-        # same seed, so the same weights as micrograd: the same loss after all the updates
-        # means the floor computed the same forward and backward passes
-        "minimal_engine_loss_equals_micrograd": (
-            abs(floor["last_loss"] - theirs["last_loss"]) <= 1e-12 * abs(theirs["last_loss"])
-            if "last_loss" in floor and "last_loss" in theirs
-            else None
-        ),
+        "minimal_engine_loss_equals_micrograd": same_loss(floor, theirs, 1e-12),
         "nodes_per_s": round(ours.get("nodes_per_s", 0)),
         "bytes_per_node": ours.get("bytes_per_node"),
         "longest_chain": ours.get("longest_chain"),
