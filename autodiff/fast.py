@@ -259,7 +259,11 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
     and fitted by the reference ``tensor._fit`` otherwise."""
     if not root.requires_grad:
         return _REFERENCE[Tensor, "backward"](root, grad)  # which says why not
-    seed = root.initial_grad(grad)
+    data = root.data
+    if grad is None and data.size == 1:  # a loss: the seed 1, as initial_grad makes it
+        seed = _ones(data.shape, data.dtype).copy()
+    else:
+        seed = root.initial_grad(grad)
     if seed.__class__ is not np.ndarray:  # a graph node as the seed: the reference loop
         engine.backward(root, seed)
         return
@@ -279,19 +283,26 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
             elif n == 2:
                 x, y = parents
                 grads = op.vjp(upstream, out, (x.requires_grad, y.requires_grad), x.data, y.data, **params)
+            elif n == 3:
+                x, y, w = parents
+                needs = (x.requires_grad, y.requires_grad, w.requires_grad)
+                grads = op.vjp(upstream, out, needs, x.data, y.data, w.data, **params)
             else:
                 grads = node.vjp(upstream)  # already fitted
                 for parent, g in zip(parents, grads):
                     if g is not None:
                         parent.grad = g if parent.grad is None else engine.add_gradients(parent.grad, g)
                 continue
+            if len(grads) != n:
+                grads = node.vjp(upstream)  # which says what is wrong
             for i, parent in enumerate(parents):
                 g = grads[i]
                 if g is None or not parent.requires_grad:
                     continue
                 target = parent.data
                 if not (g.__class__ is np.ndarray and g.shape == target.shape and g.dtype == target.dtype
-                        and g is not upstream and g.base is None):
+                        and g is not upstream and (g.base is None or g.base is not upstream
+                                                   and g.base is not upstream.base)):
                     g = tensor._fit(g, parent, i, op, upstream)
                 parent.grad = g if parent.grad is None else engine.add_gradients(parent.grad, g)
 
@@ -356,8 +367,12 @@ def _sum_along(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x @ W + b, the bias added in place (one array instead of two)."""
+    """x @ W + b, the bias added in place (one array instead of two), unless the bias is of
+    a wider dtype than x @ W (a float64 bias on float32 inputs): then, as ``x @ w + b``,
+    the sum is of the wider dtype."""
     out = x @ w
+    if np.result_type(out, b) != out.dtype:
+        return out + b
     out += b
     return out
 
@@ -439,7 +454,8 @@ def _cross_entropy_forward(z, t, *, reduction):
         return loss, (log_probs, t, classes)
     loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
     if reduction == "mean":
-        loss = loss / max(z.size // z.shape[-1], 1)
+        rows = z.size // z.shape[-1]
+        loss = loss / rows if rows else loss * np.nan  # the mean of no rows is nan, as np.mean's
     return loss, (log_probs, t, classes)
 
 
@@ -486,7 +502,9 @@ def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") 
     """
     if reduction not in ("none", "sum", "mean"):
         raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
-    if not isinstance(target, Tensor):  # an array of targets is a constant
+    if target.__class__ is np.ndarray and target.dtype.kind == "f":  # an array of targets is a constant
+        target = _constant(target)
+    elif not isinstance(target, Tensor):
         target = Tensor(target)
     if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
         raise ValueError(
