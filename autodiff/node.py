@@ -37,7 +37,8 @@ class Node(Protocol):
       from: ``grad`` checked against the node, or 1 when it is None.
 
     Optional: ``primitive``, the op object that made the node (its ``name``,
-    ``symbol``, ``arity`` and ``spell(*operands)`` tell pictures how to write it),
+    ``symbol``, ``arity`` and ``spell(*operands, **params)`` tell pictures how to write
+    it), ``params``, the keyword parameters it was applied with (a Tensor's axis),
     ``requires_grad`` (False: no gradient is wanted for it) and ``scope`` (the
     ``autodiff.Scope`` it was made in, for grouped pictures).
     """

@@ -138,11 +138,12 @@ def default_notation(name: str, symbol: str | None, arity: int | None) -> str | 
     return None
 
 
-def spell(name: str, notation: str | None, operands: tuple) -> str:
-    """An op written around its operands: ``x + y``, ``-x``, ``x**2``, ``tanh(x)``."""
+def spell(name: str, notation: str | None, operands: tuple, params: dict | None = None) -> str:
+    """An op written around its operands: ``x + y``, ``-x``, ``x**2``, ``tanh(x)``; an op's
+    keyword parameters fill the template's named fields (``"{0}**{c}"``)."""
     if notation is None:
         return f"{name}({', '.join(operands)})"
-    return notation.format(*operands)
+    return notation.format(*operands, **(params or {}))
 
 
 class Op:

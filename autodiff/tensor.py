@@ -91,6 +91,11 @@ class Tensor:
         return self._op
 
     @property
+    def params(self) -> dict:
+        """The keyword parameters the op was applied with (an axis, an exponent), a copy."""
+        return dict(self._params)
+
+    @property
     def shape(self) -> tuple:
         return self.data.shape
 

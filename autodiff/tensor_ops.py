@@ -105,9 +105,10 @@ class TensorOp:
     def __repr__(self) -> str:
         return f"TensorOp({self.name!r})"
 
-    def spell(self, *operands: str) -> str:
-        """The op written around ``operands``: ``x + y``, ``-x``, ``sum(x)``."""
-        return spell(self.name, self.notation, operands)
+    def spell(self, *operands: str, **params: Any) -> str:
+        """The op written around ``operands`` (and its keyword ``params``, which fill the
+        template's named fields): ``x + y``, ``-x``, ``x**2``, ``sum(x)``."""
+        return spell(self.name, self.notation, operands, params)
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """The op applied to ``inputs``: a new Tensor, whose parents are the inputs when one
@@ -419,7 +420,7 @@ POW_CONST = TensorOp(
     "**c",
     lambda a, *, c: np.power(a, c),
     lambda g, out, needs, a, *, c: (g * 0.0 if c == 0 else g * c * a ** (c - 1),),
-    notation="{0}**c",
+    notation="{0}**{c:g}",
 )
 MATMUL = TensorOp("@", np.matmul, _matmul_vjp, check=_matmul_check, symbol="@")
 NEG = TensorOp("neg", np.negative, lambda g, out, needs, a: (-g,), symbol="-")
