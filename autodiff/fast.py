@@ -367,11 +367,11 @@ def _sum_along(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x @ W + b, the bias added in place (one array instead of two), unless the bias is of
-    a wider dtype than x @ W (a float64 bias on float32 inputs): then, as ``x @ w + b``,
-    the sum is of the wider dtype."""
+    """x @ W + b, the bias added in place (one array instead of two) when it has the
+    product's dtype; otherwise as ``x @ w + b`` (a float64 bias on float32 inputs gives
+    a float64 sum)."""
     out = x @ w
-    if np.result_type(out, b) != out.dtype:
+    if b.dtype != out.dtype:
         return out + b
     out += b
     return out
