@@ -1,0 +1,376 @@
+"""The bugs of the core's rework (issue 17), each pinned with PyTorch as the oracle.
+
+0-d tensors reduced over their one axis; softmax and relu (with create_graph) of a 0-d
+tensor; x ** y at base 0 for Tensor and Value (which agree with each other and with
+PyTorch); float Tensors as indices; powers that overflow; Tensor sin and cos; weak
+references to a Value; gradients that are not shared; a vjp of the wrong shape.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import weakref
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import Tensor, TensorOp, Value
+
+torch = pytest.importorskip("torch", reason="PyTorch, the oracle, is not installed: pip install torch==2.13.0")
+
+
+def ours_and_theirs(data, dtype=np.float64):
+    array = np.array(data, dtype=dtype)
+    return Tensor(array.copy(), requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+def assert_same(ours, theirs, rtol=1e-12, atol=1e-14):
+    """Same shape and numbers (inf and nan where PyTorch has them)."""
+    theirs = theirs.detach().numpy()
+    ours = np.asarray(ours)
+    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=True)
+
+
+# -- 0-d tensors: reduced over their one axis ---------------------------------------------
+
+REDUCTIONS = {
+    "sum": (lambda t, axis, keep: t.sum(axis=axis, keepdims=keep), lambda t, axis, keep: torch.sum(t, axis, keep)),
+    "mean": (lambda t, axis, keep: t.mean(axis=axis, keepdims=keep), lambda t, axis, keep: torch.mean(t, axis, keep)),
+    "max": (lambda t, axis, keep: t.max(axis=axis, keepdims=keep), lambda t, axis, keep: torch.amax(t, axis, keep)),
+    "logsumexp": (
+        lambda t, axis, keep: t.logsumexp(axis=axis, keepdims=keep),
+        lambda t, axis, keep: torch.logsumexp(t, axis, keep),
+    ),
+}
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [0, -1, (0,)], ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_a_zero_dim_tensor_reduced_over_its_axis(name, axis, keepdims):
+    ours_fn, theirs_fn = REDUCTIONS[name]
+    x, tx = ours_and_theirs(2.5)
+    y, ty = ours_fn(x, axis, keepdims), theirs_fn(tx, axis, keepdims)
+    assert_same(y.data, ty)
+    (y * 3.0).backward()
+    (ty * 3.0).backward()
+    assert_same(x.grad, tx.grad)
+    assert x.grad.shape == () and x.grad == 3.0
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_a_zero_dim_tensor_has_no_axis_1(name):
+    ours_fn, theirs_fn = REDUCTIONS[name]
+    x, tx = ours_and_theirs(2.5)
+    with pytest.raises(IndexError):
+        theirs_fn(tx, 1, False)
+    with pytest.raises(ValueError, match=r"axis 1 is out of range for a tensor of shape \(\)"):
+        ours_fn(x, 1, False)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_softmax_of_a_zero_dim_tensor(name, axis):
+    x, tx = ours_and_theirs(-1.25)
+    y = getattr(x, name)() if axis is None else getattr(x, name)(axis)
+    ty = getattr(torch, name)(tx, -1 if axis is None else axis)
+    assert_same(y.data, ty)
+    (y * 2.0).backward()
+    (ty * 2.0).backward()
+    assert_same(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("value", [2.0, -1.5])
+def test_relu_of_a_zero_dim_tensor_with_create_graph(value):
+    x, tx = ours_and_theirs(value)
+    (first,) = autodiff.grad((x.relu() * x).sum(), [x], create_graph=True)
+    (second,) = autodiff.grad(first * first, [x])
+    (tfirst,) = torch.autograd.grad(torch.relu(tx) * tx, [tx], create_graph=True)
+    (tsecond,) = torch.autograd.grad(tfirst * tfirst, [tx])
+    assert_same(first.data, tfirst)
+    assert_same(second.data, tsecond)
+    assert first.data == (2 * value if value > 0 else 0.0)
+    assert second.data == (8 * value if value > 0 else 0.0)  # d/dx (2x)^2
+
+
+# -- x ** y at base 0: Tensor, Value and PyTorch agree -------------------------------------
+
+EXPONENTS = [0.0, 2.0, 0.5, 1.0, 3.0, -1.0, -2.0, -0.5]
+
+
+@pytest.mark.parametrize("y", EXPONENTS)
+def test_tensor_power_at_base_zero(y):
+    x, tx = ours_and_theirs(0.0)
+    e, te = ours_and_theirs(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x**e
+        out.backward()
+    tout = tx**te
+    tout.backward()
+    assert_same(out.data, tout)
+    assert_same(x.grad, tx.grad)  # inf where PyTorch has inf (a negative exponent)
+    assert_same(e.grad, te.grad)  # 0 for y >= 0, not nan or -inf
+    if y >= 0:
+        assert e.grad == 0.0
+
+
+def test_tensor_power_at_base_zero_elementwise_and_broadcast():
+    bases = np.array([[0.0], [0.0], [1.5]])
+    exponents = np.array([0.0, 2.0, 0.5, -1.0])
+    x, tx = ours_and_theirs(bases)
+    e, te = ours_and_theirs(exponents)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (x**e).backward(np.ones((3, 4)))
+    (tx**te).backward(torch.ones(3, 4, dtype=torch.float64))
+    assert_same(x.grad, tx.grad)
+    assert_same(e.grad, te.grad)
+
+
+@pytest.mark.parametrize("y", [0.0, 2.0, 0.5, 1.0, 3.0])
+def test_value_power_at_base_zero_agrees_with_tensor_and_torch(y):
+    tx, te = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.0, y))
+    (tx**te).backward()
+    # Value ** Value
+    x, e = Value(0.0), Value(y)
+    out = x**e
+    out.backward()
+    # Value ** constant
+    c = Value(0.0)
+    (c**y).backward()
+    # Tensor ** Tensor
+    tensor_x, tensor_e = Tensor(0.0, requires_grad=True), Tensor(y, requires_grad=True)
+    with np.errstate(divide="ignore"):
+        (tensor_x**tensor_e).backward()
+    assert out.data == float(tx.detach() ** te.detach())
+    assert x.grad == c.grad == float(tensor_x.grad) == float(tx.grad)
+    assert e.grad == float(tensor_e.grad) == float(te.grad) == 0.0
+
+
+def test_value_zero_to_the_power_zero():
+    x = Value(0.0)
+    out = x**0
+    out.backward()
+    tx = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (tx**0).backward()
+    assert out.data == 1.0 and x.grad == float(tx.grad) == 0.0
+    # and with create_graph, where it used to raise
+    x = Value(0.0)
+    (first,) = autodiff.grad(x**0, [x], create_graph=True)
+    (second,) = autodiff.grad(first, [x])
+    assert first.data == 0.0 and second.data == 0.0
+
+
+def test_value_power_at_base_zero_second_derivatives_against_torch():
+    x, e = Value(0.0), Value(2.0)
+    gx, ge = autodiff.grad(x**e, [x, e], create_graph=True)
+    hxx, hxe = autodiff.grad(gx, [x, e])
+    tx, te = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.0, 2.0))
+    tgx, tge = torch.autograd.grad(tx**te, [tx, te], create_graph=True)
+    thxx, thxe = torch.autograd.grad(tgx, [tx, te])
+    assert (gx.data, ge.data) == (tgx.detach().item(), tge.detach().item()) == (0.0, 0.0)
+    assert (hxx.data, hxe.data) == (float(thxx), float(thxe)) == (2.0, 0.0)  # d2/dx2 x^2 = 2
+
+
+def test_value_zero_to_a_negative_power_is_a_division_by_zero():
+    # PyTorch gives inf; a Value follows Python's float arithmetic and names the problem
+    with pytest.raises(ZeroDivisionError, match="0 raised to a negative power"):
+        Value(0.0) ** -1
+    with pytest.raises(ZeroDivisionError, match="0 raised to a negative power"):
+        Value(0.0) ** Value(-2.0)
+
+
+# -- powers that overflow --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base, exponent", [(10.0, 309.5), (2.0, 1100.0), (-2.0, 1100.0), (1e200, 3.0)])
+def test_an_overflowing_power_has_an_infinite_gradient(base, exponent):
+    tx = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    tout = tx**exponent
+    tout.backward()
+    x = Value(base)
+    out = x**exponent
+    out.backward()
+    assert out.data == tout.detach().item() and math.isinf(out.data)
+    assert x.grad == float(tx.grad) and math.isinf(x.grad)
+
+
+@pytest.mark.parametrize("base, exponent", [(10.0, 309.5), (2.0, 1100.0)])
+def test_an_overflowing_power_of_two_values(base, exponent):
+    tx, te = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (base, exponent))
+    (tx**te).backward()
+    x, e = Value(base), Value(exponent)
+    (x**e).backward()
+    assert (x.grad, e.grad) == (float(tx.grad), float(te.grad)) == (math.inf, math.inf)
+    # 2 ** x, the base a constant
+    e2 = Value(exponent)
+    (base**e2).backward()
+    assert e2.grad == math.inf
+
+
+# -- a float Tensor as an index ------------------------------------------------------------
+
+
+def test_a_tensor_of_non_whole_numbers_is_not_an_index():
+    x, tx = ours_and_theirs([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError):
+        tx[torch.tensor([0.5])]
+    for index in (Tensor([0.5]), Tensor([1.0, 1.5]), Tensor(np.array(np.nan))):
+        with pytest.raises(IndexError, match="must be integers"):
+            x[index]
+    with pytest.raises(IndexError, match="not floats"):
+        x[np.array([1.0])]
+    with pytest.raises(IndexError, match="not floats"):
+        x[1.0]
+
+
+def test_a_tensor_of_whole_numbers_indexes_as_torch_does_with_integers():
+    data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    x, tx = ours_and_theirs(data)
+    y = x[Tensor([1.0, 0.0, 1.0])]
+    ty = tx[torch.tensor([1, 0, 1])]
+    assert_same(y.data, ty)
+    g = np.arange(9.0).reshape(3, 3)
+    y.backward(g)
+    ty.backward(torch.tensor(g))
+    assert_same(x.grad, tx.grad)  # the repeated row accumulates
+
+
+# -- Tensor sin and cos ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)], ids=str)
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_tensor_sin_and_cos(name, shape, dtype):
+    rng = np.random.default_rng(len(shape))
+    data = rng.uniform(-7, 7, shape)
+    x, tx = ours_and_theirs(data, dtype)
+    y, ty = getattr(x, name)(), getattr(torch, name)(tx)
+    assert y.dtype == dtype and y.op == name
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    assert_same(y.data, ty, **tol)
+    g = rng.standard_normal(shape).astype(dtype)
+    (first,) = autodiff.grad((y * Tensor(g)).sum(), [x], create_graph=True)
+    (tfirst,) = torch.autograd.grad((ty * torch.tensor(g)).sum(), [tx], create_graph=True)
+    assert_same(first.data, tfirst, **tol)
+    (second,) = autodiff.grad((first * first).sum(), [x])
+    (tsecond,) = torch.autograd.grad((tfirst * tfirst).sum(), [tx])
+    assert_same(second.data, tsecond, **tol)
+    assert x.grad is None  # autodiff.grad leaves .grad alone
+
+
+# -- weak references -----------------------------------------------------------------------------
+
+
+def test_a_value_can_be_weakly_referenced():
+    v = Value(1.0)
+    ref = weakref.ref(v)
+    assert ref() is v
+    y = v * 2.0
+    y_ref = weakref.ref(y)
+    del v, y
+    gc.collect()
+    assert ref() is None and y_ref() is None  # a weak reference keeps nothing alive
+    cache = weakref.WeakKeyDictionary({Value(3.0): "x"})
+    gc.collect()
+    assert len(cache) == 0
+    tx = torch.tensor(1.0)
+    assert weakref.ref(tx)() is tx  # as a torch tensor
+
+
+# -- gradients are not shared ----------------------------------------------------------------
+
+
+def test_each_input_of_a_sum_gets_its_own_gradient():
+    x, tx = ours_and_theirs([1.0, 2.0])
+    y, ty = ours_and_theirs([3.0, 4.0])
+    g = np.array([0.5, -1.0])
+    (x + y).backward(g)
+    (tx + ty).backward(torch.tensor(g))
+    assert x.grad is not y.grad and tx.grad is not ty.grad
+    x.grad *= 0
+    tx.grad *= 0
+    assert_same(y.grad, ty.grad)
+    np.testing.assert_array_equal(y.grad, [0.5, -1.0])
+    np.testing.assert_array_equal(g, [0.5, -1.0])
+
+
+def test_a_gradient_passed_through_a_view_is_not_shared():
+    x, tx = ours_and_theirs(np.ones((2, 3)))
+    h = x * 1.0
+    out = h.reshape(6).sum() + h.T.sum()
+    out.backward()
+    th = tx * 1.0
+    th.retain_grad()
+    (th.reshape(6).sum() + th.T.sum()).backward()
+    assert_same(x.grad, tx.grad)
+    assert_same(h.grad, th.grad)
+    x.grad[0, 0] = 100.0
+    assert h.grad[0, 0] == 2.0
+
+
+# -- a vjp of the wrong shape ------------------------------------------------------------------
+
+
+def test_a_vjp_that_forgets_to_sum_a_broadcast_gets_it_summed_by_the_engine():
+    # forward broadcasts b (3,) over the rows of a (4, 3); the vjp hands back g (4, 3) for both
+    forgot = TensorOp("add_rows", np.add, lambda g, out, needs, a, b: (g, g))
+    rng = np.random.default_rng(0)
+    A, B, G = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((4, 3))
+    a, ta = ours_and_theirs(A)
+    b, tb = ours_and_theirs(B)
+    forgot(a, b).backward(G)
+    (ta + tb).backward(torch.tensor(G))
+    assert b.grad.shape == (3,)  # never a (4, 3) gradient for a (3,) parameter
+    assert_same(b.grad, tb.grad)
+    assert_same(a.grad, ta.grad)
+
+
+@pytest.mark.parametrize(
+    "wrong, position, shape",
+    [
+        (lambda g, b: (g, g.sum(axis=1)), 1, (4,)),  # summed over the wrong axis
+        (lambda g, b: (g, g.T), 1, (3, 4)),
+        (lambda g, b: (g[:2], b), 0, (2, 3)),
+        (lambda g, b: (g.sum(axis=0), b), 0, (3,)),  # fewer axes than the input
+    ],
+    ids=["wrong axis", "transposed", "too few rows", "too few axes"],
+)
+@pytest.mark.parametrize("path", ["fast", "reference"])
+def test_a_vjp_of_a_shape_that_does_not_fit_is_a_clear_error(wrong, position, shape, path):
+    bad = TensorOp("bad_rule", np.add, lambda g, out, needs, a, b: wrong(g, b))
+    a = Tensor(np.ones((4, 3)), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    target = (4, 3) if position == 0 else (3,)
+    message = (rf"the vjp of 'bad_rule' gave input {position} a gradient of shape {re_shape(shape)}, "
+               rf"which does not fit the input's shape {re_shape(target)}")
+    with (autodiff.fast.reference() if path == "reference" else _installed()), pytest.raises(ValueError, match=message):
+        bad(a, b).backward(np.ones((4, 3)))
+
+
+def test_a_vjp_with_the_wrong_number_of_gradients_is_a_clear_error():
+    bad = TensorOp("one_short", np.add, lambda g, out, needs, a, b: (g,))
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    for context in (_installed, autodiff.fast.reference):
+        with context(), pytest.raises(ValueError, match="the vjp of 'one_short' gave 1 gradients for 2 inputs"):
+            bad(a, b).backward(np.ones(3))
+
+
+def re_shape(shape):
+    return re.escape(str(tuple(shape)))
+
+
+class _installed:
+    """The fast twins in place for the block (as after ``import autodiff``), then as before."""
+
+    def __enter__(self):
+        self.was = autodiff.fast.installed()
+        autodiff.fast.install()
+
+    def __exit__(self, *exc_info):
+        if not self.was:
+            autodiff.fast.uninstall()
