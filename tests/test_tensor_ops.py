@@ -209,6 +209,8 @@ UNARY = {
         "any",
     ),
     "erf": (lambda t: t.erf(), lambda T, t: T.erf(t), "any"),
+    "sin": (lambda t: t.sin(), lambda T, t: t.sin(), "any"),
+    "cos": (lambda t: t.cos(), lambda T, t: t.cos(), "any"),
     "square": (lambda t: t**2, lambda T, t: t**2, "any"),
     "cube": (lambda t: t**3, lambda T, t: t**3, "any"),
     "pow_0.5": (lambda t: t**0.5, lambda T, t: t**0.5, "pos"),
@@ -572,6 +574,9 @@ UNARY_PROPERTIES = {
     "softplus": (lambda t: t.softplus(), MODERATE),
     "softplus_beta": (lambda t: t.softplus(beta=3.0), MODERATE),
     "erf": (lambda t: t.erf(), MODERATE),
+    "sin": (lambda t: t.sin(), st.floats(-7, 7)),  # more than a period
+    "cos": (lambda t: t.cos(), st.floats(-7, 7)),
+    "sin_of_square": (lambda t: (t * t).sin(), MODERATE),  # its vjp runs cos on an op's result
     "square": (lambda t: t**2, MODERATE),
     "pow_2.5": (lambda t: t**2.5, POSITIVE),
     "pow_-0.7": (lambda t: t**-0.7, POSITIVE),
@@ -616,6 +621,19 @@ def test_binary_property_with_random_broadcasts(name):
         a = data.draw(arrays(shapes.input_shapes[0], dom_a))
         b = data.draw(arrays(shapes.input_shapes[1], dom_b))
         check_against_central_differences(op, [a, b])
+
+    check()
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_sin_and_cos_property_with_random_broadcasts(name):
+    @PROPERTY
+    @given(st.data())
+    def check(data):
+        shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3))
+        a = data.draw(arrays(shapes.input_shapes[0], st.floats(-7, 7)))
+        b = data.draw(arrays(shapes.input_shapes[1], MODERATE))
+        check_against_central_differences(lambda x, y: getattr(x * y, name)() * getattr(x, name)(), [a, b])
 
     check()
 
