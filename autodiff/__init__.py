@@ -8,12 +8,13 @@ every renderer rely on.
 from .context import Scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import Edge, Step, backward, backward_steps, grad, topological_order
 from .node import Node
-from .gradcheck import GradcheckError, check_op, gradcheck
+from .gradcheck import GradcheckError, gradcheck
 from .scalar import Op, Value
 from .tensor import Tensor, concatenate, stack
 from . import fast
 from .fast import keep_freed_memory, linear, softmax_cross_entropy
 from .tensor_ops import TensorOp
+from .opcheck import OpCheckReport, check_op
 
 fast.install_unless_asked_not_to()
 
@@ -40,6 +41,7 @@ __all__ = [
     "Scope",
     "gradcheck",
     "check_op",
+    "OpCheckReport",
     "GradcheckError",
     "keep_freed_memory",
 ]

@@ -550,6 +550,21 @@ class Value:
     def __pos__(self) -> "Value":
         return self
 
+    # -- comparisons: of the numbers, a plain bool (no gradient flows through a comparison;
+    # a derivative rule may branch on one, ``1.0 if a > 0 else 0.0``, on floats and Values)
+
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _data(other)
+
     # -- functions -------------------------------------------------------------
 
     def exp(self) -> "Value":
