@@ -51,6 +51,7 @@ LABEL_LENGTH = 24  # sub-expressions up to this long are labelled with their own
 MAX_SOURCE_LENGTH = 100_000
 QUOTE_WIDTH = 40  # a piece of the expression quoted in a message is cut to about this many characters
 EXCERPT_WIDTH = 60  # the window of the expression shown above the caret
+_FLOAT_RANGE = " (a float holds up to about 1.8e308)"
 
 ALLOWED = (
     "numbers, names, + - * / **, unary -, name = ... statements, and the functions " + ", ".join(FUNCTIONS)
@@ -248,10 +249,11 @@ def build(source: str, values: Mapping[str, float]) -> Value:
     env: dict[str, Any] = {name: Value(float(v), label=name) for name, v in values.items()}
     inputs = {id(v) for v in env.values()}
     result: Any = None
-    for index, (statement, blocks) in enumerate(statements):
-        with contextlib.ExitStack() as scopes:
-            for name, block in blocks:
-                scopes.enter_context(scope(name, owner=block))
+    with contextlib.ExitStack() as exits:
+        opened: list[contextlib.ExitStack] = []  # one per open block, innermost last
+        exits.callback(lambda: [stack.close() for stack in reversed(opened)])
+        for index, (statement, blocks) in enumerate(statements):
+            _enter_blocks(opened, blocks)
             if isinstance(statement, ast.Assign):
                 if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
                     raise _reject(statement, text, "an assignment to anything but one name")
@@ -272,6 +274,21 @@ def build(source: str, values: Mapping[str, float]) -> Value:
     if not isinstance(result, Value):
         raise ExpressionError("the expression uses no name: there is nothing to differentiate")
     return result
+
+
+def _enter_blocks(opened: list[contextlib.ExitStack], blocks: tuple) -> None:
+    """Leave the open ``with`` blocks that ``blocks`` is not inside, enter its new ones: a block
+    is one scope (one ``autodiff.scope`` call) for all its statements."""
+    keep = 0
+    while keep < min(len(opened), len(blocks)) and opened[keep].block is blocks[keep][1]:
+        keep += 1
+    while len(opened) > keep:
+        opened.pop().close()
+    for name, block in blocks[keep:]:
+        stack = contextlib.ExitStack()
+        stack.block = block  # type: ignore[attr-defined]
+        stack.enter_context(scope(name, owner=block))
+        opened.append(stack)
 
 
 class _Block:
@@ -375,13 +392,13 @@ def _evaluate(expr: ast.expr, env: Mapping[str, Any], inputs: set[int], source: 
         except (ValueError, ZeroDivisionError, OverflowError, TypeError) as error:
             if isinstance(error, ExpressionError):
                 raise
+            if isinstance(error, OverflowError):
+                raise source.error(f"{source.quoted(node)} overflows{_FLOAT_RANGE}", node) from None
             raise source.error(f"cannot compute {source.quoted(node)}: {error}", node) from None
         number = value.data if isinstance(value, Value) else value
         if not math.isfinite(number):
             why = "is not a number (nan)" if math.isnan(number) else f"overflows to {number}"
-            raise source.error(
-                f"{source.quoted(node)} {why} (a float holds up to about 1.8e308)", node
-            )
+            raise source.error(f"{source.quoted(node)} {why}{_FLOAT_RANGE}", node)
         fresh = isinstance(value, Value) and id(value) not in inputs and not value.label
         if fresh and not isinstance(node, (ast.Constant, ast.Name)) and source.length(node) <= LABEL_LENGTH:
             text = source.segment(node)
