@@ -43,6 +43,7 @@ PICTURE_SUFFIXES = (".png", ".svg", ".pdf", ".dot", ".gv")
 USAGE_ERROR = 2
 INTERRUPTED = 130
 PREFIX = "backprop-lab: error: "
+PATH_WIDTH = 200  # a file name in a message is cut to this many characters
 MESSAGE_LENGTH = 600  # a message longer than this (an unexpected error's text, say) is cut
 
 
@@ -159,7 +160,7 @@ def _message(error: BaseException) -> str:
     if isinstance(error, MemoryError):
         return "out of memory: the graph is too big for this machine (try a smaller expression)"
     if isinstance(error, OSError):
-        where = f" {quote(str(error.filename))}" if error.filename else ""
+        where = f" {quote(str(error.filename), PATH_WIDTH)}" if error.filename else ""
         return f"cannot write{where}: {error.strerror or error}"
     if isinstance(error, ValueError) and "group=" in str(error):  # viz.grouping: no such scope
         return str(error).replace("group=", "--group ") + "; put part of the expression in a `with NAME:` block"
@@ -194,17 +195,17 @@ def _check_output(option: str, path: str | None, suffixes: Sequence[str], what: 
     if path is None:
         return None
     target = Path(path)
-    shown = quote(path)
+    shown = quote(path, PATH_WIDTH)
     if target.is_dir():
-        example = quote(str(target / ("graph" + suffixes[0])))
+        example = quote(str(target / ("graph" + suffixes[0])), PATH_WIDTH)
         raise UsageError(f"{option} {shown} is a folder; give a file name in it, e.g. {example}")
     if target.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {shown}: the {what} must end in {', '.join(suffixes)}")
     folder = target.parent
     if not folder.exists():
-        raise UsageError(f"{option} {shown}: the folder {quote(str(folder))} does not exist (create it first)")
+        raise UsageError(f"{option} {shown}: the folder {quote(str(folder), PATH_WIDTH)} does not exist (create it first)")
     if not folder.is_dir():
-        raise UsageError(f"{option} {shown}: {quote(str(folder))} is not a folder")
+        raise UsageError(f"{option} {shown}: {quote(str(folder), PATH_WIDTH)} is not a folder")
     return target
 
 
