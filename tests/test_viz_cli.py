@@ -200,10 +200,12 @@ def refused(capsys, *argv: str) -> tuple[str, list[str]]:
 
 def test_cli_errors_are_one_line_in_a_subprocess(tmp_path):
     cases = [
-        (["render", "x * y", "x=1", "x=2", "-o", str(tmp_path / "g.png")], "x is given twice ('x=1' and 'x=2')"),
+        (["render", "x * y", "x=1", "x=2", "-o", str(tmp_path / "g.png")],
+         "x is given twice ('x=1' and 'x=2')"),
         (["render", "x", "x=1", "-o", str(tmp_path / "missing" / "g.png")], "the folder"),
         (["render", "x", "x=1", "-o", str(tmp_path)], "is a folder"),
-        (["render", "x", "x=1", "--max-nodes", "many", "-o", str(tmp_path / "g.png")], "--max-nodes must be a whole number"),
+        (["render", "x", "x=1", "--max-nodes", "many", "-o", str(tmp_path / "g.png")],
+         "--max-nodes must be a whole number"),
         (["paint", "x"], "invalid choice: 'paint'"),
         (["render", "x +", "x=1", "-o", str(tmp_path / "g.png")], "cannot parse the expression"),
     ]
@@ -252,9 +254,11 @@ def test_overflow_forward_and_backward_is_refused(tmp_path, capsys):
     message, _ = refused(capsys, "render", "exp(x)", "x=1000", "-o", str(out))
     assert "'exp(x)' overflows" in message
     # log(1e-320) = -736.8 is fine, but its derivative 1/x = 1e320 is not a float
-    message, _ = refused(capsys, "render", "f = log(x)", "x=1e-320", "-o", str(out), "--direction", "backward")
+    message, _ = refused(capsys, "render", "f = log(x)", "x=1e-320", "-o", str(out),
+                         "--direction", "backward")
     assert message.startswith("the backward pass overflows: the gradient of x overflows to inf")
-    message, _ = refused(capsys, "render", "log(x)", "x=1e-320", "-o", str(out), "--gif", str(tmp_path / "s.gif"))
+    message, _ = refused(capsys, "render", "log(x)", "x=1e-320", "-o", str(out),
+                         "--gif", str(tmp_path / "s.gif"))
     assert "the gradient of x overflows" in message
     message, _ = refused(capsys, "render", "x", "x=inf", "-o", str(out))
     assert message == "the value of x must be a finite number, got 'inf'"
@@ -268,7 +272,9 @@ def test_output_paths_are_checked_before_any_work(tmp_path, capsys):
         if option != "-o":
             argv += ["-o", ok]
         message, _ = refused(capsys, *argv)
-        assert message == f"{option} '{tmp_path / 'nope' / name}': the folder '{tmp_path / 'nope'}' does not exist (create it first)"
+        missing = tmp_path / "nope"
+        expected = f"{option} '{missing / name}': the folder '{missing}' does not exist (create it first)"
+        assert message == expected
         folder = tmp_path / f"folder{Path(name).suffix}"
         folder.mkdir()
         argv = ["render", "x * 2", "x=1", option, str(folder)] + (["-o", ok] if option != "-o" else [])
@@ -287,7 +293,8 @@ def test_engine_graphviz_without_dot_is_one_line(tmp_path):
                            "-o", str(tmp_path / "g.png")], capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 2
     message, _ = error_of(done.stderr)
-    assert message.startswith("--engine graphviz needs the `dot` program") and "--engine matplotlib" in message
+    assert message.startswith("--engine graphviz needs the `dot` program")
+    assert "--engine matplotlib" in message
 
 
 def test_expression_errors_show_a_short_excerpt_with_a_caret(capsys, tmp_path):
@@ -299,7 +306,8 @@ def test_expression_errors_show_a_short_excerpt_with_a_caret(capsys, tmp_path):
     assert message == "no value for 'w': add w=NUMBER"
     assert excerpt == ["f = q * w", "        ^ (line 2, column 9)"]
     # a long input is not echoed back: the error line and the excerpt stay short
-    long = "; ".join([*(f"a{i} = x + {i}" for i in range(5000)), "b = a1 * w + x", *(f"c{i} = b + {i}" for i in range(99))])
+    statements = [f"a{i} = x + {i}" for i in range(5000)] + ["b = a1 * w + x"]
+    long = "; ".join(statements + [f"c{i} = b + {i}" for i in range(99)])
     message, (text, caret) = refused(capsys, "render", long, "x=1", "-o", out)
     assert message == "no value for 'w': add w=NUMBER"
     assert len(text) <= 70 and text.startswith("...") and text.endswith("...")
@@ -344,7 +352,8 @@ def test_oversized_input_is_refused_at_once(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(ast, "parse", no_parse)
     source = "x+" * 500_000 + "x"  # 1,000,001 characters
     message, excerpt = refused(capsys, "render", source, "x=1", "-o", str(tmp_path / "g.png"))
-    assert message == f"the expression is 1,000,001 characters long; the most accepted is {expression.MAX_SOURCE_LENGTH:,}"
+    limit = expression.MAX_SOURCE_LENGTH
+    assert message == f"the expression is 1,000,001 characters long; the most accepted is {limit:,}"
     assert excerpt == []
 
 
@@ -392,7 +401,8 @@ def test_html_page_runs_in_headless_chromium(tmp_path, capsys):
     missing = [name for name in ("chromium", "chromedriver") if shutil.which(name) is None]
     if missing:
         pytest.skip(f"no {' or '.join(missing)} on PATH (Debian: apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
+    webdriver = pytest.importorskip("selenium.webdriver",
+                                    reason="selenium is not installed (pip install -e '.[dev]')")
     from selenium.webdriver.common.by import By
 
     page = _html_page(tmp_path, capsys)
@@ -441,7 +451,11 @@ def test_big_inputs_parse_without_per_node_source_lookups(monkeypatch):
     monkeypatch.setattr(ast, "get_source_segment", quadratic)
     sliced = []
     segment = expression._Source.segment
-    monkeypatch.setattr(expression._Source, "segment", lambda self, node: sliced.append(segment(self, node)) or sliced[-1])
+    def recorded(self, node):
+        sliced.append(segment(self, node))
+        return sliced[-1]
+
+    monkeypatch.setattr(expression._Source, "segment", recorded)
     statements = ["a0 = x + 1"] + [f"a{i} = a{i - 1} * 0.5 + x" for i in range(1, 2000)]
     root = build("; ".join(statements), {"x": 1.0})
     expected = 2.0

@@ -103,7 +103,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     render.add_argument("--html", metavar="PATH",
                         help="also write a web page with the step-through player (previous / play / next)")
     render.add_argument("--step-direction", "--gif-direction", dest="step_direction", choices=DIRECTIONS,
-                        default="backward", help="which pass --gif and --html step through (default: backward)")
+                        default="backward",
+                        help="which pass --gif and --html step through (default: backward)")
     render.add_argument("--group", type=_group, metavar="NAME",
                         help="one box per `with NAME:` block of the expression (a number: a nesting depth, "
                         "1 = outermost)")
@@ -163,7 +164,8 @@ def _message(error: BaseException) -> str:
         where = f" {quote(str(error.filename), PATH_WIDTH)}" if error.filename else ""
         return f"cannot write{where}: {error.strerror or error}"
     if isinstance(error, ValueError) and "group=" in str(error):  # viz.grouping: no such scope
-        return str(error).replace("group=", "--group ") + "; put part of the expression in a `with NAME:` block"
+        hint = "; put part of the expression in a `with NAME:` block"
+        return str(error).replace("group=", "--group ") + hint
     return f"unexpected {type(error).__name__}: {error}"
 
 
@@ -203,7 +205,8 @@ def _check_output(option: str, path: str | None, suffixes: Sequence[str], what: 
         raise UsageError(f"{option} {shown}: the {what} must end in {', '.join(suffixes)}")
     folder = target.parent
     if not folder.exists():
-        raise UsageError(f"{option} {shown}: the folder {quote(str(folder), PATH_WIDTH)} does not exist (create it first)")
+        folder_name = quote(str(folder), PATH_WIDTH)
+        raise UsageError(f"{option} {shown}: the folder {folder_name} does not exist (create it first)")
     if not folder.is_dir():
         raise UsageError(f"{option} {shown}: {quote(str(folder), PATH_WIDTH)} is not a folder")
     return target
@@ -219,8 +222,8 @@ def _render(args: argparse.Namespace) -> int:
         resolve_engine(args.engine)
     except RuntimeError:
         raise UsageError(
-            "--engine graphviz needs the `dot` program of graphviz on PATH, which is missing: install graphviz "
-            "(e.g. apt-get install graphviz), or use --engine matplotlib (or auto)"
+            "--engine graphviz needs the `dot` program of graphviz on PATH, which is missing: "
+            "install graphviz (e.g. apt-get install graphviz), or use --engine matplotlib (or auto)"
         ) from None
     values = parse_values(args.values)
     root = build(args.expression, values)
@@ -269,7 +272,8 @@ def _check_size(order: list, group: str | int | None, max_nodes: int) -> None:
             f"its blocks are {', '.join(names)}" if names
             else f"make one, e.g. \"with {_name(group)}: a = w * x + b\" (then a new line and the rest)"
         )
-        raise UsageError(f"--group {_name(group)}: the expression has no `with {_name(group)}:` block; {blocks}")
+        name = _name(group)
+        raise UsageError(f"--group {name}: the expression has no `with {name}:` block; {blocks}")
     membership, groups = assign_groups(order, group) if group is not None else ({}, [])
     count = box_count(order, membership, groups)
     if count <= max_nodes:
@@ -305,7 +309,8 @@ def _check_backward(root: Any) -> None:
             name = _name(node.label) if node.label else f"#{i} {node.op}"
             why = "is not a number (nan)" if math.isnan(grad) else f"overflows to {grad}"
             raise UsageError(
-                f"the backward pass overflows: the gradient of {name} {why} (a float holds up to about 1.8e308)"
+                f"the backward pass overflows: the gradient of {name} {why} "
+                "(a float holds up to about 1.8e308)"
             )
 
 

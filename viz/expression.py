@@ -54,7 +54,8 @@ EXCERPT_WIDTH = 60  # the window of the expression shown above the caret
 _FLOAT_RANGE = " (a float holds up to about 1.8e308)"
 
 ALLOWED = (
-    "numbers, names, + - * / **, unary -, name = ... statements, and the functions " + ", ".join(FUNCTIONS)
+    "numbers, names, + - * / **, unary -, name = ... statements, with NAME: blocks, and the functions "
+    + ", ".join(FUNCTIONS)
 )
 
 # What a rejected piece is called in the message.
@@ -211,7 +212,8 @@ def parse_values(assignments: list[str]) -> dict[str, float]:
         try:
             value = float(text)
         except ValueError:
-            raise ExpressionError(f"the value of {name} must be a number, got {quote(text.strip())}") from None
+            got = quote(text.strip())
+            raise ExpressionError(f"the value of {name} must be a number, got {got}") from None
         if not math.isfinite(value):
             raise ExpressionError(f"the value of {name} must be a finite number, got {quote(text.strip())}")
         values[name], given[name] = value, item
