@@ -75,7 +75,8 @@ class View:
 
     ``applied``: how many backward steps have run (-1: none, not even the seed;
     0: the seed alone; ``len(trace)``: all). ``evaluated``: in a forward picture, how
-    many op nodes have been computed (None: all). ``current``: the node to highlight.
+    many op nodes have been computed (None: all). ``current``: the node to highlight,
+    or a list of nodes (a grouped stepper's frame covers one module's run of steps).
     """
 
     direction: str = "forward"
@@ -117,7 +118,16 @@ def box_count(order: Sequence[Any], membership: dict[int, Group], groups: list[G
     return len(ungrouped) + sum(1 for node in ungrouped if node.parents) + len(groups)
 
 
-def _too_large(order: Sequence[Any], count: int, view: View) -> GraphTooLargeError:
+def check_size(order: Sequence[Any], group: str | int | None, max_nodes: int) -> None:
+    """Raise :class:`GraphTooLargeError` when a picture of ``order`` grouped by ``group``
+    needs more than ``max_nodes`` boxes (cheap: no trace, no rendering)."""
+    membership, groups = assign_groups(order, group)
+    count = box_count(order, membership, groups)
+    if count > max_nodes:
+        raise _too_large(order, count, group, max_nodes)
+
+
+def _too_large(order: Sequence[Any], count: int, group: Any, max_nodes: int) -> GraphTooLargeError:
     options = []
     for name in scope_names(order):
         membership, groups = assign_groups(order, name)
@@ -132,8 +142,8 @@ def _too_large(order: Sequence[Any], count: int, view: View) -> GraphTooLargeErr
         )
     return GraphTooLargeError(
         f"this picture would have {count:,} boxes ({len(order):,} value nodes"
-        + (f", grouped by {view.group!r}" if view.group is not None else "")
-        + f"), more than max_nodes={view.max_nodes}. Instead: {grouping}; or draw a smaller part "
+        + (f", grouped by {group!r}" if group is not None else "")
+        + f"), more than max_nodes={max_nodes}. Instead: {grouping}; or draw a smaller part "
         "of the graph (one neuron's output, one sample's loss); or raise max_nodes, if you are "
         "ready to wait for a picture too big to read."
     )
@@ -146,7 +156,7 @@ def build_scene(root: Any, view: View, order: Sequence[Any] | None = None) -> Sc
     membership, groups = assign_groups(order, view.group)
     count = box_count(order, membership, groups)
     if count > view.max_nodes:
-        raise _too_large(order, count, view)
+        raise _too_large(order, count, view.group, view.max_nodes)
     return _SceneBuilder(root, order, view, membership, groups).scene()
 
 
@@ -166,6 +176,11 @@ class _SceneBuilder:
             if node.parents:
                 self.op_rank[id(node)] = len(self.op_rank) + 1
         self.backward = view.direction == "backward"
+        current = view.current
+        if isinstance(current, (list, tuple, set, frozenset)):
+            self.current_ids = {id(node) for node in current}
+        else:
+            self.current_ids = set() if current is None else {id(current)}
         self.read_outside = self._read_outside() if groups else {}
 
     # -- what is known in this state ----------------------------------------------
@@ -184,7 +199,16 @@ class _SceneBuilder:
         return step is not None and step.index <= self.view.applied
 
     def is_current(self, node: Any) -> bool:
-        return self.view.current is not None and node is self.view.current
+        return id(node) in self.current_ids
+
+    def grad_complete(self, node: Any) -> bool:
+        """Backward: has ``node`` received every contribution to its gradient (the root: the seed)."""
+        if self.trace is None or self.view.applied < 0:
+            return False
+        if node is self.root:
+            return True
+        received = self.trace.received(node)
+        return bool(received) and received[-1].step <= self.view.applied
 
     # -- the scene ---------------------------------------------------------------
 
@@ -351,6 +375,8 @@ class _SceneBuilder:
             upstream, downstream = fmt.number(step.upstream), fmt.BLANK
         elif applied:
             upstream, downstream = fmt.number(step.upstream), fmt.number(edge.contribution)
+        elif self.grad_complete(node):  # the upstream gradient is known, the step not run yet
+            upstream, downstream = fmt.number(step.upstream), "?"
         else:
             upstream, downstream = "?", "?"
         style = "blank" if hide else ("grad" if applied else "pending")
