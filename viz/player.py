@@ -76,10 +76,18 @@ _SCRIPT = r"""
     for (var a = 0; a < edges.length; a++)
       if (!shown || shown[1][a] !== frame[1][a]) styleEdge(edges[a], D.edgeLooks[frame[1][a]]);
     shown = frame;
+    reveal();
     el("cap").textContent = D.captions[k];
     el("slider").value = k;
     el("count").textContent = k + " / " + last;
     root.setAttribute("data-frame", k);
+  }
+  function reveal() {  // scroll the graph (not the page) to the highlighted box if it is out of sight
+    var view = el("view"), current = view.querySelector(".bp-box.bp-current");
+    if (!current) return;
+    var r = current.getBoundingClientRect(), v = view.getBoundingClientRect();
+    if (r.left < v.left || r.right > v.right) view.scrollLeft += (r.left + r.right) / 2 - (v.left + v.right) / 2;
+    if (r.top < v.top || r.bottom > v.bottom) view.scrollTop += (r.top + r.bottom) / 2 - (v.top + v.bottom) / 2;
   }
   function stop() {
     if (timer) { clearInterval(timer); timer = null; el("play").textContent = "\u25b6 play"; }
@@ -151,7 +159,7 @@ def player_html(scenes: Sequence[Scene], placement: Placement, seconds_per_frame
 <span id="{prefix}-count">0 / {last}</span>
 </div>
 <div id="{prefix}-cap" class="bp-caption" style="margin: 4px 0 6px; font-size: 14px; min-height: 1.3em">{html.escape(first.caption, quote=False)}</div>
-<div style="overflow: auto; max-width: 100%">
+<div id="{prefix}-view" class="bp-view" style="overflow: auto; max-width: 100%; max-height: 80vh">
 {render_svg.svg(first, placement, prefix)}
 </div>
 <script>{script}</script>

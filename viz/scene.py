@@ -77,12 +77,16 @@ class View:
     0: the seed alone; ``len(trace)``: all). ``evaluated``: in a forward picture, how
     many op nodes have been computed (None: all). ``current``: the node to highlight,
     or a list of nodes (a grouped stepper's frame covers one module's run of steps).
+    ``ran``: when the steps done are not the first ones in the engine's order (a grouped
+    stepper runs one module's steps together), the set of them: backward, step numbers
+    (with ``applied`` >= 0); forward, op numbers in evaluation order.
     """
 
     direction: str = "forward"
     trace: BackwardTrace | None = None
     applied: int = -1
     evaluated: int | None = None
+    ran: frozenset | None = None
     current: Any = None
     hide: frozenset = frozenset()
     group: str | int | None = None
@@ -187,16 +191,39 @@ class _SceneBuilder:
 
     def evaluated(self, node: Any) -> bool:
         """Forward stepping: is this node's value computed yet (leaves always are)."""
-        if self.view.evaluated is None or not node.parents:
+        if not node.parents or (self.view.evaluated is None and self.view.ran is None):
             return True
+        if self.view.ran is not None:
+            return self.op_rank[id(node)] in self.view.ran
         return self.op_rank[id(node)] <= self.view.evaluated
+
+    def ran(self, step: int) -> bool:
+        """Backward: has step number ``step`` run in this state."""
+        if self.view.ran is not None:
+            return self.view.applied >= 0 and step in self.view.ran
+        return step <= self.view.applied
+
+    def grad_so_far(self, node: Any) -> Any:
+        """Backward: the sum of the contributions ``node`` has received in this state, added
+        in the engine's order (None: none yet; the root: the seed)."""
+        if self.trace is None or self.view.applied < 0:
+            return None
+        if node is self.root:
+            return self.trace.seed
+        if self.view.ran is None:
+            return self.trace.grad_after(node, self.view.applied)
+        total = None
+        for received in self.trace.received(node):
+            if received.step in self.view.ran:
+                total = received.contribution if total is None else total + received.contribution
+        return total
 
     def step_applied(self, node: Any) -> bool:
         """Backward: has ``node`` passed its gradient on to its parents yet."""
         if self.trace is None:
             return False
         step = self.trace.step_of(node)
-        return step is not None and step.index <= self.view.applied
+        return step is not None and self.ran(step.index)
 
     def is_current(self, node: Any) -> bool:
         return id(node) in self.current_ids
@@ -208,7 +235,7 @@ class _SceneBuilder:
         if node is self.root:
             return True
         received = self.trace.received(node)
-        return bool(received) and received[-1].step <= self.view.applied
+        return bool(received) and all(self.ran(r.step) for r in received)
 
     # -- the scene ---------------------------------------------------------------
 
@@ -283,14 +310,14 @@ class _SceneBuilder:
             return [Line("no grad (requires_grad=False)", "note")], False
         if "grad" in self.view.hide and node is not self.root:
             return [Line(f"grad {fmt.BLANK}", "blank")], False
-        trace, applied = self.trace, self.view.applied
-        grad = trace.grad_after(node, applied) if trace is not None else None
+        trace = self.trace
+        grad = self.grad_so_far(node)
         if grad is None:
             return [Line(f"grad: {fmt.NOT_COMPUTED}", "pending")], True
         if node is self.root:
             return _labelled("grad", fmt.value_lines(grad), "grad", suffix=" (seed)"), False
         received = trace.received(node)
-        so_far = [r for r in received if r.step <= applied]
+        so_far = [r for r in received if self.ran(r.step)]
         complete = len(so_far) == len(received)
         lines: list[Line]
         if len(received) == 1:
@@ -312,7 +339,8 @@ class _SceneBuilder:
                 lines = [Line(f"grad {terms} = {fmt.number(grad)}", "grad")]
             else:
                 lines = [Line(f"grad so far {terms} ({len(so_far)} of {len(received)})", "grad")]
-        if complete and applied >= len(trace) and not node.parents:
+        every_step = len(self.view.ran) >= len(trace) if self.view.ran is not None else self.view.applied >= len(trace)
+        if complete and every_step and not node.parents:
             lines += self.accumulated_note(node, grad)
         return lines, not complete
 

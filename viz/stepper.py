@@ -18,6 +18,7 @@ Frame 0 is the start; frame k (1 <= k < len) shows the state after step k:
 
 from __future__ import annotations
 
+import heapq
 import subprocess
 import warnings
 from pathlib import Path
@@ -86,11 +87,20 @@ class BackpropStepper:
             self.order = order
             self._movers = [node for node in self.order if node.parents]
         membership, _ = assign_groups(self.order, group)
-        self._runs = _runs(self._movers, membership)
         self._membership = membership
+        self._runs = _module_runs(self._movers, membership, self.direction)
         self._done = [0]  # steps (or ops) done by the end of each frame
         for run in self._runs:
             self._done.append(self._done[-1] + len(run))
+        # which steps (ops) have run by frame k, by their number in the engine's order; None
+        # where that is simply the first _done[k] of them (always, unless grouped)
+        self._ran: list[frozenset | None] = [None] * len(self)
+        number = {id(node): i for i, node in enumerate(self._movers, start=1)}
+        if [node for run in self._runs for node in run] != self._movers:
+            ran: set[int] = set()
+            for k, run in enumerate(self._runs, start=1):
+                ran.update(number[id(node)] for node in run)
+                self._ran[k] = frozenset(ran)
         self._scenes: list[Scene | None] = [None] * len(self)
         self._placement: Placement | None = None
 
@@ -122,9 +132,11 @@ class BackpropStepper:
         else:
             run = self._runs[k - 1]
             current = run[0] if len(run) == 1 else list(run)
+        ran = self._ran[k]
         if self.direction == "backward":
-            return View(direction="backward", trace=self.trace, applied=self._done[k], current=current, **common)
-        return View(direction="forward", evaluated=self._done[k], current=current, **common)
+            return View(direction="backward", trace=self.trace, applied=self._done[k], current=current, ran=ran,
+                        **common)
+        return View(direction="forward", evaluated=self._done[k], current=current, ran=ran, **common)
 
     def scene(self, k: int) -> Scene:
         """Every box, arrow and word of frame ``k`` (``viz.scene.Scene``)."""
@@ -170,17 +182,29 @@ class BackpropStepper:
         """The gradient frame ``k`` of the backward pass shows for ``node`` (None: not computed yet)."""
         if self.trace is None:
             raise ValueError("a forward stepper shows no gradients; use BackpropStepper(root) for those")
-        return self.trace.grad_after(node, self.steps_done(k))
+        k = self._frame(k)
+        if self._ran[k] is None or node is self.root:
+            return self.trace.grad_after(node, self._done[k])
+        total = None
+        for received in self.trace.received(node):  # added in the engine's order, as backward() does
+            if received.step in self._ran[k]:
+                total = received.contribution if total is None else total + received.contribution
+        return total
+
+    def _has_run(self, k: int, number: int) -> bool:
+        """Whether step (op) ``number`` of the engine's order has run by frame ``k``."""
+        ran = self._ran[k]
+        return number <= self._done[k] if ran is None else number in ran
 
     def computed(self, k: int, node: Any) -> bool:
         """Whether frame ``k`` shows ``node``'s value (forward) or complete gradient (backward)."""
-        done = self.steps_done(k)
+        k = self._frame(k)
         if self.trace is None:
-            return not node.parents or self._movers.index(node) < done
+            return not node.parents or self._has_run(k, self._movers.index(node) + 1)
         received = self.trace.received(node)
         if node is self.root:
             return True
-        return bool(received) and received[-1].step <= done
+        return bool(received) and all(self._has_run(k, r.step) for r in received)
 
     # -- words -----------------------------------------------------------------
 
@@ -215,9 +239,13 @@ class BackpropStepper:
         first = self.trace.step_of(run[0])
         inside = {id(node) for node in group.members}
         leaving = []
+        def name(node: Any) -> str:  # a value another module made: that module's output
+            owner = self._membership.get(id(node))
+            return f"{owner.title} out" if owner is not None else _name(node)
+
         for node in run:
             step = self.trace.step_of(node)
-            leaving += _passes(step, lambda parent: id(parent) not in inside)
+            leaving += _passes(step, lambda parent: id(parent) not in inside, name)
         params = sum(1 for node in group.members if not node.parents and self.trace.received(node))
         text = f"through {group.title} ({len(run)} steps, from its output's grad {_short(first.upstream)})"
         if params:
@@ -270,30 +298,75 @@ class BackpropStepper:
         display({"text/html": self.to_html(), "text/plain": repr(self)}, raw=True)
 
 
-def _runs(movers: list, membership: dict) -> list[list]:
-    """The frames' steps: each step alone, except consecutive steps inside one group."""
-    runs: list[list] = []
+def _module_runs(movers: list, membership: dict, direction: str) -> list[list]:
+    """The frames' steps: each step alone, except that the steps inside one group (module)
+    run together, in one frame.
+
+    The engine interleaves modules (an output neuron's sum is built term by term, each
+    term after a whole neuron of the layer before), so the groups are put in an order the
+    pass allows: a module's steps run once every step they wait for outside it has run
+    (backward: its nodes' consumers; forward: their inputs), modules in the order of their
+    first step. Within a module the engine's order stays. Should the modules wait on each
+    other in a cycle, the frames are the engine's own runs of consecutive steps instead.
+    """
+    if not membership:
+        return [[node] for node in movers]
+    unit_of = {id(node): id(membership.get(id(node), node)) for node in movers}
+    members: dict[int, list] = {}
+    first: dict[int, int] = {}
+    for i, node in enumerate(movers):
+        unit = unit_of[id(node)]
+        members.setdefault(unit, []).append(node)
+        first.setdefault(unit, i)
+    waits: dict[int, set[int]] = {unit: set() for unit in members}  # unit -> units it waits for
     for node in movers:
-        group = membership.get(id(node))
-        if runs and group is not None and membership.get(id(runs[-1][0])) is group:
-            runs[-1].append(node)
+        for parent in node.parents:
+            if id(parent) not in unit_of or unit_of[id(parent)] == unit_of[id(node)]:
+                continue
+            if direction == "backward":  # the parent's step waits for this node's
+                waits[unit_of[id(parent)]].add(unit_of[id(node)])
+            else:  # this op waits for its input's
+                waits[unit_of[id(node)]].add(unit_of[id(parent)])
+    released: dict[int, list[int]] = {unit: [] for unit in members}
+    for unit, needs in waits.items():
+        for need in needs:
+            released[need].append(unit)
+    pending = {unit: len(needs) for unit, needs in waits.items()}
+    ready = [(first[unit], unit) for unit, count in pending.items() if count == 0]
+    heapq.heapify(ready)
+    runs = []
+    while ready:
+        _, unit = heapq.heappop(ready)
+        runs.append(members[unit])
+        for later in released[unit]:
+            pending[later] -= 1
+            if pending[later] == 0:
+                heapq.heappush(ready, (first[later], later))
+    if len(runs) == len(members):
+        return runs
+    consecutive: list[list] = []
+    for node in movers:
+        if consecutive and unit_of[id(consecutive[-1][0])] == unit_of[id(node)]:
+            consecutive[-1].append(node)
         else:
-            runs.append([node])
-    return runs
+            consecutive.append([node])
+    return consecutive
 
 
-def _passes(step: Any, keep: Any = None) -> list[str]:
-    """``x += -4 × 1 = -4`` for each parent a backward step passes a gradient to."""
+def _passes(step: Any, keep: Any = None, name: Any = None) -> list[str]:
+    """``x += -4 × 1 = -4`` for each parent a backward step passes a gradient to (those
+    ``keep(parent)`` accepts; ``name(parent)`` names them)."""
+    name = name or _name
     passes = []
     for edge in step.edges:
         if edge.contribution is None or (keep is not None and not keep(edge.parent)):
             continue
         if edge.local is None:
             shape = fmt.shape_text(fmt.plain(edge.contribution).shape)
-            passes.append(f"{_name(edge.parent)} += grad {shape}")
+            passes.append(f"{name(edge.parent)} += grad {shape}")
         else:
             passes.append(
-                f"{_name(edge.parent)} += {_short(step.upstream)} × {_short(edge.local)} = "
+                f"{name(edge.parent)} += {_short(step.upstream)} × {_short(edge.local)} = "
                 f"{_short(edge.contribution)}"
             )
     return passes
