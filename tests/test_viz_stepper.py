@@ -195,8 +195,13 @@ def test_stepping_a_grouped_mlp_neuron_by_neuron():
     for node in topological_order(out):  # the last frame holds exactly what backward() computes
         if node.grad is not None and node is not out:
             assert stepper.grad(-1, node) == node.grad
+    dot = stepper.render(0).to_dot()
+    assert "grad: not computed yet" in dot and "out: not computed yet" not in dot  # values are known backward
     png = Image.open(io.BytesIO(stepper.render(1).render("png")))
     assert png.size[0] > 200
+    forward = viz.BackpropStepper(out, group="Neuron", direction="forward")
+    assert len(forward) == 1 + 5 and forward.caption(1).startswith("step 1 of 5: through Neuron layers.0.neurons.0")
+    assert forward.render(1).to_dot().count("out: not computed yet") == 4  # three hidden neurons and the output
 
 
 def test_a_stepper_too_large_fails_at_once_naming_group(monkeypatch):

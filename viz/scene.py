@@ -191,7 +191,7 @@ class _SceneBuilder:
 
     def evaluated(self, node: Any) -> bool:
         """Forward stepping: is this node's value computed yet (leaves always are)."""
-        if not node.parents or (self.view.evaluated is None and self.view.ran is None):
+        if not node.parents or self.backward or (self.view.evaluated is None and self.view.ran is None):
             return True
         if self.view.ran is not None:
             return self.op_rank[id(node)] in self.view.ran

@@ -37,7 +37,7 @@ from .scene import Scene, View, build_scene, check_direction, check_size
 from .trace import BackwardTrace
 
 MAX_FRAME_PIXELS = 2400  # the longer side of a frame (GIF, widget): sane sizes for any graph
-MAX_PASSES = 6  # a grouped frame's caption lists this many gradients leaving the module
+MAX_PASSES = 3  # a grouped frame's caption lists this many gradients leaving the module
 
 INFIX = ("+", "-", "*", "/", "**", "@")
 
