@@ -8,6 +8,7 @@ what is missing, only where no browser can be found.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import time
@@ -250,4 +251,25 @@ def test_a_notebook_exported_to_html_keeps_a_working_player(browser, tmp_path):
     caption = viz.BackpropStepper(worked_example()).caption(1)
     browser.find_element("id", f"{prefix}-next").click()
     assert player_state(browser, prefix)["caption"] == caption
+    assert script_errors(browser) == []
+
+
+def test_a_player_whose_script_runs_before_it_is_on_the_page_still_starts(browser, tmp_path):
+    """Classic Notebook (jQuery) runs an output's scripts before attaching the output."""
+    stepper = viz.BackpropStepper(worked_example())
+    fragment = json.dumps(stepper.to_html()).replace("</", "<\\/")
+    page = tmp_path / "late.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><div id='out'></div><script>"
+        f"var holder = document.createElement('div'); holder.innerHTML = {fragment};"
+        "var script = holder.querySelector('script'); var code = script.textContent; script.remove();"
+        "(0, eval)(code);"
+        "setTimeout(function () { document.getElementById('out').appendChild(holder); }, 300);"
+        "</script></body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    prefix = wait_for(lambda: browser.execute_script(
+        "var p = document.querySelector('.bp-player'); return p && p.getAttribute('data-ready') ? p.id : null;"))
+    assert prefix
+    browser.find_element("id", f"{prefix}-next").click()
+    assert player_state(browser, prefix)["caption"] == stepper.caption(1)
     assert script_errors(browser) == []

@@ -111,7 +111,7 @@ class Placement:
     def dpi(self, wanted: float, max_pixels: int, caption: bool = True) -> float:
         """``wanted`` dpi, lowered so that the longer side stays within ``max_pixels``."""
         width, height = self.canvas(caption)
-        return max(10.0, min(float(wanted), max_pixels * 72.0 / max(width, height, 1.0)))
+        return max(1.0, min(float(wanted), max_pixels * 72.0 / max(width, height, 1.0)))
 
 
 def place(scenes: Sequence[Scene], engine: str = "matplotlib") -> Placement:

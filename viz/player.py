@@ -29,8 +29,13 @@ from .scene import Scene
 
 _SCRIPT = r"""
 (function () {
-  var P = "__PREFIX__", D = __DATA__, NS = "http://www.w3.org/2000/svg";
-  var root = document.getElementById(P);
+  var P = "__PREFIX__", D = __DATA__, NS = "http://www.w3.org/2000/svg", tries = 0;
+  // some notebook front ends run an output's scripts before the output is on the page: wait for it
+  function start() {
+    if (document.getElementById(P)) { play(document.getElementById(P)); }
+    else if (tries++ < 200) { setTimeout(start, 50); }
+  }
+  function play(root) {
   function el(name) { return document.getElementById(P + "-" + name); }
   var boxes = D.boxes.map(function (key) { return el(key); });
   var edges = []; for (var e = 0; e < D.edges; e++) edges.push(el("e" + e));
@@ -103,6 +108,8 @@ _SCRIPT = r"""
   };
   shown = D.frames[0];
   root.setAttribute("data-ready", "1");
+  }
+  start();
 })();
 """
 

@@ -1,4 +1,5 @@
-"""The matplotlib renderer: a scene drawn with matplotlib, laid out by ``viz.layout``.
+"""The matplotlib renderer: a scene drawn with matplotlib at the places ``viz.placement``
+gives (``viz.layout``'s layered layout; a stepper's frames share one).
 
 Needs no system program, so it is what ``viz.draw`` uses when ``dot`` is missing.
 It works in points: text is measured with matplotlib's own font metrics, the layout
@@ -59,7 +60,7 @@ def render(scene: Scene, fmt: str, dpi: float = 144, placement: Placement | None
     dpi = min(dpi, MAX_PIXELS / max(width, height, 1e-9))
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, editable
-        fig.savefig(buffer, format=fmt, dpi=max(dpi, 10), facecolor="white")
+        fig.savefig(buffer, format=fmt, dpi=max(dpi, 1), facecolor="white")
     return buffer.getvalue()
 
 

@@ -339,7 +339,8 @@ class _SceneBuilder:
                 lines = [Line(f"grad {terms} = {fmt.number(grad)}", "grad")]
             else:
                 lines = [Line(f"grad so far {terms} ({len(so_far)} of {len(received)})", "grad")]
-        every_step = len(self.view.ran) >= len(trace) if self.view.ran is not None else self.view.applied >= len(trace)
+        ran = self.view.ran
+        every_step = len(ran) >= len(trace) if ran is not None else self.view.applied >= len(trace)
         if complete and every_step and not node.parents:
             lines += self.accumulated_note(node, grad)
         return lines, not complete

@@ -14,6 +14,11 @@ Frame 0 is the start; frame k (1 <= k < len) shows the state after step k:
   ``upstream × local = downstream``; gradients not reached yet say so.
 - forward: frame 0 shows the inputs; step k computes the k-th operation in evaluation
   order (highlighted); values not computed yet say so.
+
+Grouped (``group="Neuron"``), a frame runs all the steps inside one module at once, the
+modules in an order the pass allows (see ``_module_runs``). Every frame is drawn with one
+layout of the whole graph (``viz.placement``), so frames differ only where a step acted;
+``to_html()`` is the player (``viz.player``), which draws that layout once as SVG.
 """
 
 from __future__ import annotations
