@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 from PIL import Image
 
 from . import style
@@ -60,7 +61,26 @@ def _palette(first: Image.Image) -> Image.Image:
     sample = Image.new("RGB", (first.width, first.height + strip.height), "white")
     sample.paste(first, (0, 0))
     sample.paste(strip, (0, first.height))
-    return sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    colours = palette.getpalette()[: 3 * 255]
+    # median cut averages the background into an off-white: make its nearest entry pure white
+    nearest = min(range(len(colours) // 3), key=lambda i: sum(255 - c for c in colours[3 * i: 3 * i + 3]))
+    colours[3 * nearest: 3 * nearest + 3] = [255, 255, 255]
+    palette.putpalette(colours)
+    return palette
+
+
+def _indexed(frame: Image.Image, palette: Image.Image) -> Image.Image:
+    """``frame`` in ``palette``'s colours; the white background exactly white (Pillow's
+    nearest-colour lookup is approximate and would tint it)."""
+    image = frame.quantize(palette=palette, dither=Image.Dither.NONE)
+    colours = palette.getpalette()
+    white_index = next(i for i in range(len(colours) // 3) if colours[3 * i: 3 * i + 3] == [255, 255, 255])
+    indices = np.asarray(image).copy()
+    indices[(np.asarray(frame) == 255).all(axis=2)] = white_index
+    fixed = Image.frombytes("P", image.size, indices.tobytes())
+    fixed.putpalette(colours)
+    return fixed
 
 
 def write_gif(pngs: Sequence[bytes], path: str | Path, seconds_per_frame: float = 1.5) -> Path:
@@ -70,7 +90,7 @@ def write_gif(pngs: Sequence[bytes], path: str | Path, seconds_per_frame: float 
     path = Path(path)
     frames = common_size(pngs)
     palette = _palette(frames[0])
-    indexed = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
+    indexed = [_indexed(frame, palette) for frame in frames]
     duration = [int(seconds_per_frame * 1000)] * len(indexed)
     duration[-1] *= 2
     indexed[0].save(path, format="GIF", save_all=True, append_images=indexed[1:], duration=duration, loop=0)
