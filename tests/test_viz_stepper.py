@@ -44,14 +44,15 @@ def test_backward_frames_in_words_and_pictures():
     ]
     start = stepper.render(0).to_dot()
     assert start.count("grad: not computed yet") == 4 and "grad 1 (seed)" in start
-    assert start.count("? × ") == 4
+    # the seed is known at frame 0, so the edges into * already show it: upstream × local = ?
+    assert start.count("? × ") == 2 and "1 × -4 = ?" in start and "1 × 3 = ?" in start
     one = stepper.render(1)
     dot = one.to_dot()
     assert dot.count("grad: not computed yet") == 2  # x and y
     assert "grad -4" in dot and "grad 3" in dot
     # the current step's edges are highlighted and read upstream x local = downstream
     assert "<B>1 × -4 = -4</B>" in dot and "<B>1 × 3 = 3</B>" in dot
-    assert dot.count("? × 1 = ?") == 2  # the edges into + are still to come
+    assert dot.count("-4 × 1 = ?") == 2  # the edges into + are still to come; q's grad is known
     current = [b.key for b in one.scene.boxes if b.current]
     assert current == ["op4", "v4"]  # f and its op
     assert f'fillcolor="{style.CURRENT_FILL}"' in dot
@@ -139,26 +140,28 @@ def test_gif_has_one_frame_per_step_all_the_same_size(tmp_path):
     assert durations == [500, 500, 1000]
 
 
-def test_html_animation_works_without_a_kernel():
+def test_html_player_works_without_a_kernel():
     stepper = viz.BackpropStepper(worked_example())
     page = stepper.to_html()
-    assert page.count("data:image/png;base64,") == 3 + 1  # the frames, and the first shown without scripts
-    assert "<script>" in page and "setInterval" in page
+    assert "data:image/png" not in page  # the graph is drawn once, as SVG, not a picture per frame
+    assert page.count("<svg") == 1 and "<script>" in page and "setInterval" in page
     assert "step 1 of 2: at f (grad 1): q += 1 × -4 = -4, z += 1 × 3 = 3" in page
     ids = set(re.findall(r'id="(bp[0-9a-f]+)"', page))
     assert len(ids) == 1  # one player, its own ids
+    prefix = ids.pop()
+    assert f'id="{prefix}-v4"' in page and f'id="{prefix}-e0"' in page  # boxes and arrows addressable
     assert stepper._repr_html_() != page  # a fresh player (new ids) each time
 
 
-def test_jupyter_display_falls_back_to_html_without_ipywidgets(monkeypatch):
+def test_jupyter_display_is_the_html_player(monkeypatch):
     import IPython.display
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
-    monkeypatch.setattr(viz.stepper.importlib.util, "find_spec", lambda name: None)
     viz.BackpropStepper(worked_example())._ipython_display_()
     ((bundle, raw),) = shown
-    assert raw and "<script>" in bundle["text/html"] and bundle["text/plain"].startswith("<BackpropStepper")
+    assert raw and "<script>" in bundle["text/html"] and "<svg" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("<BackpropStepper")
 
 
 def test_widget_when_ipywidgets_is_installed():
@@ -171,17 +174,45 @@ def test_widget_when_ipywidgets_is_installed():
     first = image.value
     slider.value = 2
     assert image.value != first and "step 2 of 2" in caption.value
+    # the caption is shown once, beside the frame, not also drawn in it
+    assert Image.open(io.BytesIO(first)).size == Image.open(io.BytesIO(image.value)).size
 
 
-def test_stepping_a_grouped_mlp():
+def test_stepping_a_grouped_mlp_neuron_by_neuron():
     model = nn.MLP(2, [4, 1], seed=0)
     out = model([1.0, -1.0])
     stepper = viz.BackpropStepper(out, group="Neuron")
-    ops = [node for node in topological_order(out) if node.parents]
-    assert len(stepper) == len(ops) + 1
-    picture = stepper.render(1)
-    assert [b.lines[0].text for b in picture.scene.boxes if b.current] == ["Neuron layers.1.neurons.0"]
-    png = Image.open(io.BytesIO(picture.render("png")))
+    assert len(stepper) == 1 + 5  # the seed, then each of the five neurons once, the output neuron first
+    current = [[b.lines[0].text for b in stepper.render(k).scene.boxes if b.current] for k in range(1, 6)]
+    assert current == [["Neuron layers.1.neurons.0"]] + [[f"Neuron layers.0.neurons.{i}"] for i in (3, 2, 1, 0)]
+    assert stepper.caption(1).startswith("step 1 of 5: through Neuron layers.1.neurons.0 (8 steps")
+    relu = [n for n in topological_order(out) if n.op == "relu"]
+    # after the output neuron every hidden neuron's output has its gradient: its weight in the output neuron
+    weights = [p.data for p in model.layers[1].neurons[0].w]
+    assert [stepper.grad(1, r) for r in relu] == pytest.approx(weights)
+    assert [stepper.grad(0, r) for r in relu] == [None] * 4
+    out.backward()
+    for node in topological_order(out):  # the last frame holds exactly what backward() computes
+        if node.grad is not None and node is not out:
+            assert stepper.grad(-1, node) == node.grad
+    dot = stepper.render(0).to_dot()
+    assert "grad: not computed yet" in dot and "out: not computed yet" not in dot  # values are known backward
+    png = Image.open(io.BytesIO(stepper.render(1).render("png")))
     assert png.size[0] > 200
-    with pytest.raises(viz.GraphTooLargeError):
+    forward = viz.BackpropStepper(out, group="Neuron", direction="forward")
+    assert len(forward) == 1 + 5 and forward.caption(1).startswith("step 1 of 5: through Neuron layers.0.neurons.0")
+    assert forward.render(1).to_dot().count("out: not computed yet") == 4  # three hidden neurons and the output
+
+
+def test_a_stepper_too_large_fails_at_once_naming_group(monkeypatch):
+    model = nn.MLP(2, [4, 1], seed=0)
+    out = model([1.0, -1.0])
+    with monkeypatch.context() as patch:  # before any backward pass is traced
+        patch.setattr(viz.stepper, "BackwardTrace", lambda *a: pytest.fail("traced a graph too large to draw"))
+        with pytest.raises(viz.GraphTooLargeError):
+            viz.BackpropStepper(out, max_nodes=10)
+    with pytest.raises(viz.GraphTooLargeError, match=r"group='Neuron'") as caught:
         viz.BackpropStepper(out, max_nodes=10)
+    with pytest.raises(viz.GraphTooLargeError) as drawn:
+        viz.draw(out, direction="backward", max_nodes=10)
+    assert str(caught.value) == str(drawn.value)  # the same message draw gives

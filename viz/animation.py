@@ -1,23 +1,37 @@
-"""Frames (PNG bytes) into a GIF, an HTML player for static pages, or a Jupyter widget.
+"""Frames into a GIF, or into an ipywidgets player for a live kernel.
 
-Frames are padded to one size first (white, centred), so nothing jumps from one frame
-to the next. The HTML player is one self-contained ``<div>``: the frames as base64 PNGs
-and a few lines of JavaScript for previous / play / next and a slider; it needs no
-kernel, so it keeps working in an exported notebook or a static web page, and shows
-the first frame where scripts are blocked. The widget needs ipywidgets (optional).
+A stepper's frames share one layout (``viz.placement``), so they already have one size;
+``common_size`` still pads any odd one out (white, centred) so nothing jumps. The GIF
+uses one palette, made from the first frame with the highlight colours added, for every
+frame: quantizing each frame on its own was most of the time of writing a GIF.
+
+The player that also works without a kernel (exported notebooks, web pages) is
+``viz.player``; the widget here needs ipywidgets (optional) and a live kernel.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import io
-import json
-import uuid
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numpy as np
 from PIL import Image
+
+from . import style
+
+
+def render_all(pictures: Sequence) -> list[bytes]:
+    """Every picture as PNG bytes. Graphviz frames are drawn by ``neato`` processes, two or
+    more at a time (one per core); matplotlib frames in this process, one after the other."""
+    if pictures and all(p.engine == "graphviz" for p in pictures):
+        workers = max(1, min(4, os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda p: p.render("png"), pictures))
+    return [p.render("png") for p in pictures]
 
 
 def common_size(pngs: Sequence[bytes]) -> list[Image.Image]:
@@ -27,20 +41,46 @@ def common_size(pngs: Sequence[bytes]) -> list[Image.Image]:
     height = max(image.height for image in images)
     padded = []
     for image in images:
+        if image.size == (width, height):
+            padded.append(image)
+            continue
         canvas = Image.new("RGB", (width, height), "white")
         canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
         padded.append(canvas)
     return padded
 
 
-def padded_pngs(pngs: Sequence[bytes]) -> list[bytes]:
-    """``common_size`` as PNG bytes again."""
-    out = []
-    for image in common_size(pngs):
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
-        out.append(buffer.getvalue())
-    return out
+def _palette(first: Image.Image) -> Image.Image:
+    """A 256-colour palette from the first frame, with room kept for the highlight colours
+    (a later frame highlights other boxes) and the gradient red."""
+    swatches = [style.CURRENT_FILL, style.CURRENT_BORDER, style.TEXT_COLOR["grad"], style.TEXT_COLOR["pending"]]
+    strip = Image.new("RGB", (first.width, max(8, first.height // 10)), "white")
+    step = max(1, first.width // len(swatches))
+    for i, colour in enumerate(swatches):
+        strip.paste(Image.new("RGB", (step, strip.height), colour), (i * step, 0))
+    sample = Image.new("RGB", (first.width, first.height + strip.height), "white")
+    sample.paste(first, (0, 0))
+    sample.paste(strip, (0, first.height))
+    palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    colours = palette.getpalette()[: 3 * 255]
+    # median cut averages the background into an off-white: make its nearest entry pure white
+    nearest = min(range(len(colours) // 3), key=lambda i: sum(255 - c for c in colours[3 * i: 3 * i + 3]))
+    colours[3 * nearest: 3 * nearest + 3] = [255, 255, 255]
+    palette.putpalette(colours)
+    return palette
+
+
+def _indexed(frame: Image.Image, palette: Image.Image) -> Image.Image:
+    """``frame`` in ``palette``'s colours; the white background exactly white (Pillow's
+    nearest-colour lookup is approximate and would tint it)."""
+    image = frame.quantize(palette=palette, dither=Image.Dither.NONE)
+    colours = palette.getpalette()
+    white_index = next(i for i in range(len(colours) // 3) if colours[3 * i: 3 * i + 3] == [255, 255, 255])
+    indices = np.asarray(image).copy()
+    indices[(np.asarray(frame) == 255).all(axis=2)] = white_index
+    fixed = Image.frombytes("P", image.size, indices.tobytes())
+    fixed.putpalette(colours)
+    return fixed
 
 
 def write_gif(pngs: Sequence[bytes], path: str | Path, seconds_per_frame: float = 1.5) -> Path:
@@ -49,71 +89,28 @@ def write_gif(pngs: Sequence[bytes], path: str | Path, seconds_per_frame: float 
         raise ValueError("no frames to write")
     path = Path(path)
     frames = common_size(pngs)
-    duration = [int(seconds_per_frame * 1000)] * len(frames)
+    palette = _palette(frames[0])
+    indexed = [_indexed(frame, palette) for frame in frames]
+    duration = [int(seconds_per_frame * 1000)] * len(indexed)
     duration[-1] *= 2
-    frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=duration, loop=0)
+    indexed[0].save(path, format="GIF", save_all=True, append_images=indexed[1:], duration=duration, loop=0)
     return path
 
 
-def html_player(pngs: Sequence[bytes], captions: Sequence[str], seconds_per_frame: float = 1.5) -> str:
-    """A self-contained HTML player of the frames (see the module docstring)."""
-    if not pngs:
-        raise ValueError("no frames to show")
-    ident = "bp" + uuid.uuid4().hex[:12]
-    sources = ["data:image/png;base64," + base64.b64encode(png).decode("ascii") for png in padded_pngs(pngs)]
-    frames_js = json.dumps(sources)
-    captions_js = json.dumps([html.escape(c) for c in captions], ensure_ascii=False)
-    last = len(pngs) - 1
-    interval = int(seconds_per_frame * 1000)
-    return f"""<div id="{ident}" style="font-family: sans-serif">
-<div><img id="{ident}-img" style="max-width: 100%" src="{sources[0]}"></div>
-<div id="{ident}-cap" style="margin: 4px 0">{html.escape(captions[0])}</div>
-<div>
-<button id="{ident}-prev" title="previous step">&#9664;</button>
-<button id="{ident}-play" title="play / pause">&#9654; play</button>
-<button id="{ident}-next" title="next step">&#9654;</button>
-<input id="{ident}-slider" type="range" min="0" max="{last}" value="0"
-       style="width: 50%; vertical-align: middle">
-<span id="{ident}-count">0 / {last}</span>
-</div>
-<script>
-(function() {{
-  var frames = {frames_js};
-  var captions = {captions_js};
-  var k = 0, timer = null;
-  function el(name) {{ return document.getElementById("{ident}-" + name); }}
-  function show(i) {{
-    k = Math.max(0, Math.min({last}, i));
-    el("img").src = frames[k];
-    el("cap").innerHTML = captions[k];
-    el("slider").value = k;
-    el("count").textContent = k + " / {last}";
-  }}
-  function stop() {{
-    if (timer) {{ clearInterval(timer); timer = null; el("play").innerHTML = "&#9654; play"; }}
-  }}
-  el("prev").onclick = function() {{ stop(); show(k - 1); }};
-  el("next").onclick = function() {{ stop(); show(k + 1); }};
-  el("slider").oninput = function() {{ stop(); show(parseInt(this.value, 10)); }};
-  el("play").onclick = function() {{
-    if (timer) {{ stop(); return; }}
-    if (k >= {last}) show(0);
-    el("play").innerHTML = "&#10074;&#10074; pause";
-    timer = setInterval(function() {{ if (k >= {last}) stop(); else show(k + 1); }}, {interval});
-  }};
-  show(0);
-}})();
-</script>
-</div>"""
-
-
-def widget(pngs: Sequence[bytes], captions: Sequence[str], seconds_per_frame: float = 1.5):
-    """An ipywidgets player: the frame, its caption, previous / play / next and a slider."""
+def widget(frame: Callable[[int], bytes], captions: Sequence[str], seconds_per_frame: float = 1.5):
+    """An ipywidgets player: frame ``k`` (``frame(k)``: PNG bytes, drawn when first shown),
+    its caption, previous / play / next and a slider."""
     import ipywidgets as widgets
 
-    frames = padded_pngs(pngs)
-    last = len(frames) - 1
-    image = widgets.Image(value=frames[0], format="png")
+    cache: dict[int, bytes] = {}
+
+    def png(k: int) -> bytes:
+        if k not in cache:
+            cache[k] = frame(k)
+        return cache[k]
+
+    last = len(captions) - 1
+    image = widgets.Image(value=png(0), format="png")
     caption = widgets.HTML(html.escape(captions[0]))
     slider = widgets.IntSlider(value=0, min=0, max=last, description="step", continuous_update=True)
     play = widgets.Play(value=0, min=0, max=last, interval=int(seconds_per_frame * 1000), description="play")
@@ -122,7 +119,7 @@ def widget(pngs: Sequence[bytes], captions: Sequence[str], seconds_per_frame: fl
     widgets.jslink((play, "value"), (slider, "value"))
 
     def show(change: dict) -> None:
-        image.value = frames[change["new"]]
+        image.value = png(change["new"])
         caption.value = html.escape(captions[change["new"]])
 
     slider.observe(show, names="value")

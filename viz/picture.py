@@ -21,6 +21,7 @@ from typing import Any
 import graphviz
 
 from . import render_dot, render_mpl
+from .placement import Placement
 from .scene import DEFAULT_MAX_NODES, Scene, View, build_scene, check_direction, check_hide
 from .trace import BackwardTrace, can_trace
 
@@ -56,12 +57,17 @@ class GraphPicture:
 
     ``engine`` is the renderer that draws it ("graphviz" or "matplotlib"); ``scene``
     holds every box, arrow and line of text, whichever renderer draws it.
+    ``placement`` (a stepper's frames): the one layout every frame is drawn with, see
+    ``viz.placement``; None lays the picture out on its own. ``dpi``: of PNG output.
     """
 
-    def __init__(self, scene: Scene, engine: str = "auto") -> None:
+    def __init__(self, scene: Scene, engine: str = "auto", placement: Placement | None = None,
+                 dpi: float = 144) -> None:
         self.scene = scene
         self._auto = engine == "auto"
         self.engine = resolve_engine(engine)
+        self.placement = placement
+        self.dpi = dpi
 
     def __repr__(self) -> str:
         return (
@@ -75,7 +81,7 @@ class GraphPicture:
 
     def figure(self):
         """The picture as a matplotlib Figure, drawn by the matplotlib renderer."""
-        return render_mpl.figure(self.scene)
+        return render_mpl.figure(self.scene, self.placement)
 
     def render(self, format: str = "png") -> bytes:
         """The picture as bytes in ``format`` ("png", "svg" or "pdf")."""
@@ -83,6 +89,8 @@ class GraphPicture:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
         if self.engine == "graphviz":
             try:
+                if self.placement is not None:
+                    return render_dot.render_placed(self.scene, self.placement, format, self.dpi)
                 return render_dot.render(self.scene, format)
             except (graphviz.ExecutableNotFound, subprocess.CalledProcessError) as error:
                 if not self._auto:
@@ -91,7 +99,7 @@ class GraphPicture:
                     f"graphviz could not draw the picture ({error}); using matplotlib", stacklevel=2
                 )
                 self.engine = "matplotlib"
-        return render_mpl.render(self.scene, format)
+        return render_mpl.render(self.scene, format, self.dpi, self.placement)
 
     def save(self, path: str | Path) -> Path:
         """Write the picture to ``path``; the suffix picks the format: .png, .svg, .pdf, or

@@ -3,6 +3,11 @@
 ``to_dot`` needs only the graphviz Python package; ``render`` runs ``dot`` (the system
 graphviz), which may be absent: ``dot_available()`` tells, and ``viz.draw`` falls back
 to the matplotlib renderer without it.
+
+A stepper's frames share one layout (``viz.placement``): ``render_placed`` draws a
+frame with every box, arrow and label where that layout put it (``neato -n2`` keeps
+given positions), two invisible corner points fixing the picture's size, and the
+caption as a left-aligned text box of the widest caption's width.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import shutil
 import graphviz
 
 from . import style
+from .placement import Placement
 from .scene import Arrow, Box, Scene
 
 FONT = "Helvetica"
@@ -57,6 +63,52 @@ def render(scene: Scene, fmt: str, dpi: int = 144) -> bytes:
     """
     source = to_dot(scene, dpi=dpi if fmt == "png" else None)
     return graphviz.Source(source).pipe(format=fmt)
+
+
+def placed_dot(scene: Scene, placement: Placement, dpi: float | None = None) -> str:
+    """The DOT source of ``scene`` with every position fixed by ``placement`` (for ``neato -n2``)."""
+    width, height = placement.canvas(bool(scene.caption))
+    graph_attr = {"bgcolor": "white", "splines": "true", "pad": "0"}
+    if dpi is not None:
+        graph_attr["dpi"] = f"{dpi:.2f}"
+    graph = graphviz.Digraph(
+        "backprop",
+        graph_attr=graph_attr,
+        node_attr={"fontname": FONT, "fontsize": str(style.FONT_SIZE), "fixedsize": "true"},
+        edge_attr={"fontname": FONT, "fontsize": str(style.EDGE_FONT_SIZE), "color": style.EDGE_COLOR},
+    )
+    pin = {"shape": "point", "style": "invis", "width": "0.01", "height": "0.01"}
+    graph.node("corner0", pos="0,0!", **pin)
+    graph.node("corner1", pos=f"{width:.2f},{height:.2f}!", **pin)
+    if scene.caption:
+        x, y = placement.caption_at()
+        w = placement.caption_width + 4
+        cell = f'WIDTH="{w:.0f}" HEIGHT="{style.CAPTION_FONT_SIZE * 1.6:.0f}"'
+        text = html.escape(scene.caption, quote=False)
+        label = (f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0" FIXEDSIZE="TRUE" {cell}><TR>'
+                 f'<TD ALIGN="LEFT" FIXEDSIZE="TRUE" {cell}>{text}</TD></TR></TABLE>>')
+        graph.node("caption", label=label, shape="plaintext", pos=f"{x + w / 2:.2f},{y:.2f}!",
+                   width=f"{w / 72:.4f}", height=f"{style.CAPTION_FONT_SIZE * 1.6 / 72:.4f}",
+                   fontsize=str(style.CAPTION_FONT_SIZE))
+    for box in scene.boxes:
+        (x, y), (w, h) = placement.centres[box.key], placement.sizes[box.key]
+        attrs = _box_attrs(box)
+        attrs.update(pos=f"{x:.2f},{y:.2f}!", width=f"{w / 72:.4f}", height=f"{h / 72:.4f}")
+        graph.node(box.key, label=_box_label(box), **attrs)
+    for arrow, route in zip(scene.arrows, placement.routes):
+        attrs = _arrow_attrs(arrow)
+        if route.dot_pos:
+            attrs["pos"] = route.dot_pos
+        if arrow.label:
+            attrs["lp"] = f"{route.label_at[0]:.2f},{route.label_at[1]:.2f}"
+        graph.edge(arrow.tail, arrow.head, **attrs)
+    return graph.source
+
+
+def render_placed(scene: Scene, placement: Placement, fmt: str, dpi: float = 144) -> bytes:
+    """The picture as ``fmt`` bytes, every position from ``placement`` (drawn by ``neato -n2``)."""
+    source = placed_dot(scene, placement, dpi=dpi if fmt == "png" else None)
+    return graphviz.Source(source, engine="neato").pipe(format=fmt, neato_no_op=2, quiet=True)
 
 
 def _box_attrs(box: Box) -> dict[str, str]:

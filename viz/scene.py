@@ -75,13 +75,18 @@ class View:
 
     ``applied``: how many backward steps have run (-1: none, not even the seed;
     0: the seed alone; ``len(trace)``: all). ``evaluated``: in a forward picture, how
-    many op nodes have been computed (None: all). ``current``: the node to highlight.
+    many op nodes have been computed (None: all). ``current``: the node to highlight,
+    or a list of nodes (a grouped stepper's frame covers one module's run of steps).
+    ``ran``: when the steps done are not the first ones in the engine's order (a grouped
+    stepper runs one module's steps together), the set of them: backward, step numbers
+    (with ``applied`` >= 0); forward, op numbers in evaluation order.
     """
 
     direction: str = "forward"
     trace: BackwardTrace | None = None
     applied: int = -1
     evaluated: int | None = None
+    ran: frozenset | None = None
     current: Any = None
     hide: frozenset = frozenset()
     group: str | int | None = None
@@ -117,7 +122,16 @@ def box_count(order: Sequence[Any], membership: dict[int, Group], groups: list[G
     return len(ungrouped) + sum(1 for node in ungrouped if node.parents) + len(groups)
 
 
-def _too_large(order: Sequence[Any], count: int, view: View) -> GraphTooLargeError:
+def check_size(order: Sequence[Any], group: str | int | None, max_nodes: int) -> None:
+    """Raise :class:`GraphTooLargeError` when a picture of ``order`` grouped by ``group``
+    needs more than ``max_nodes`` boxes (cheap: no trace, no rendering)."""
+    membership, groups = assign_groups(order, group)
+    count = box_count(order, membership, groups)
+    if count > max_nodes:
+        raise _too_large(order, count, group, max_nodes)
+
+
+def _too_large(order: Sequence[Any], count: int, group: Any, max_nodes: int) -> GraphTooLargeError:
     options = []
     for name in scope_names(order):
         membership, groups = assign_groups(order, name)
@@ -132,8 +146,8 @@ def _too_large(order: Sequence[Any], count: int, view: View) -> GraphTooLargeErr
         )
     return GraphTooLargeError(
         f"this picture would have {count:,} boxes ({len(order):,} value nodes"
-        + (f", grouped by {view.group!r}" if view.group is not None else "")
-        + f"), more than max_nodes={view.max_nodes}. Instead: {grouping}; or draw a smaller part "
+        + (f", grouped by {group!r}" if group is not None else "")
+        + f"), more than max_nodes={max_nodes}. Instead: {grouping}; or draw a smaller part "
         "of the graph (one neuron's output, one sample's loss); or raise max_nodes, if you are "
         "ready to wait for a picture too big to read."
     )
@@ -146,7 +160,7 @@ def build_scene(root: Any, view: View, order: Sequence[Any] | None = None) -> Sc
     membership, groups = assign_groups(order, view.group)
     count = box_count(order, membership, groups)
     if count > view.max_nodes:
-        raise _too_large(order, count, view)
+        raise _too_large(order, count, view.group, view.max_nodes)
     return _SceneBuilder(root, order, view, membership, groups).scene()
 
 
@@ -166,25 +180,62 @@ class _SceneBuilder:
             if node.parents:
                 self.op_rank[id(node)] = len(self.op_rank) + 1
         self.backward = view.direction == "backward"
+        current = view.current
+        if isinstance(current, (list, tuple, set, frozenset)):
+            self.current_ids = {id(node) for node in current}
+        else:
+            self.current_ids = set() if current is None else {id(current)}
         self.read_outside = self._read_outside() if groups else {}
 
     # -- what is known in this state ----------------------------------------------
 
     def evaluated(self, node: Any) -> bool:
         """Forward stepping: is this node's value computed yet (leaves always are)."""
-        if self.view.evaluated is None or not node.parents:
+        if not node.parents or self.backward or (self.view.evaluated is None and self.view.ran is None):
             return True
+        if self.view.ran is not None:
+            return self.op_rank[id(node)] in self.view.ran
         return self.op_rank[id(node)] <= self.view.evaluated
+
+    def ran(self, step: int) -> bool:
+        """Backward: has step number ``step`` run in this state."""
+        if self.view.ran is not None:
+            return self.view.applied >= 0 and step in self.view.ran
+        return step <= self.view.applied
+
+    def grad_so_far(self, node: Any) -> Any:
+        """Backward: the sum of the contributions ``node`` has received in this state, added
+        in the engine's order (None: none yet; the root: the seed)."""
+        if self.trace is None or self.view.applied < 0:
+            return None
+        if node is self.root:
+            return self.trace.seed
+        if self.view.ran is None:
+            return self.trace.grad_after(node, self.view.applied)
+        total = None
+        for received in self.trace.received(node):
+            if received.step in self.view.ran:
+                total = received.contribution if total is None else total + received.contribution
+        return total
 
     def step_applied(self, node: Any) -> bool:
         """Backward: has ``node`` passed its gradient on to its parents yet."""
         if self.trace is None:
             return False
         step = self.trace.step_of(node)
-        return step is not None and step.index <= self.view.applied
+        return step is not None and self.ran(step.index)
 
     def is_current(self, node: Any) -> bool:
-        return self.view.current is not None and node is self.view.current
+        return id(node) in self.current_ids
+
+    def grad_complete(self, node: Any) -> bool:
+        """Backward: has ``node`` received every contribution to its gradient (the root: the seed)."""
+        if self.trace is None or self.view.applied < 0:
+            return False
+        if node is self.root:
+            return True
+        received = self.trace.received(node)
+        return bool(received) and all(self.ran(r.step) for r in received)
 
     # -- the scene ---------------------------------------------------------------
 
@@ -259,14 +310,14 @@ class _SceneBuilder:
             return [Line("no grad (requires_grad=False)", "note")], False
         if "grad" in self.view.hide and node is not self.root:
             return [Line(f"grad {fmt.BLANK}", "blank")], False
-        trace, applied = self.trace, self.view.applied
-        grad = trace.grad_after(node, applied) if trace is not None else None
+        trace = self.trace
+        grad = self.grad_so_far(node)
         if grad is None:
             return [Line(f"grad: {fmt.NOT_COMPUTED}", "pending")], True
         if node is self.root:
             return _labelled("grad", fmt.value_lines(grad), "grad", suffix=" (seed)"), False
         received = trace.received(node)
-        so_far = [r for r in received if r.step <= applied]
+        so_far = [r for r in received if self.ran(r.step)]
         complete = len(so_far) == len(received)
         lines: list[Line]
         if len(received) == 1:
@@ -288,7 +339,9 @@ class _SceneBuilder:
                 lines = [Line(f"grad {terms} = {fmt.number(grad)}", "grad")]
             else:
                 lines = [Line(f"grad so far {terms} ({len(so_far)} of {len(received)})", "grad")]
-        if complete and applied >= len(trace) and not node.parents:
+        ran = self.view.ran
+        every_step = len(ran) >= len(trace) if ran is not None else self.view.applied >= len(trace)
+        if complete and every_step and not node.parents:
             lines += self.accumulated_note(node, grad)
         return lines, not complete
 
@@ -351,6 +404,8 @@ class _SceneBuilder:
             upstream, downstream = fmt.number(step.upstream), fmt.BLANK
         elif applied:
             upstream, downstream = fmt.number(step.upstream), fmt.number(edge.contribution)
+        elif self.grad_complete(node):  # the upstream gradient is known, the step not run yet
+            upstream, downstream = fmt.number(step.upstream), "?"
         else:
             upstream, downstream = "?", "?"
         style = "blank" if hide else ("grad" if applied else "pending")
