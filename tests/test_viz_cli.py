@@ -392,7 +392,10 @@ def test_html_writes_a_whole_page_around_the_player(tmp_path, capsys):
     assert names[:4] == ["html", "head", "meta", "meta"] and "body" in names
     assert tags.title.strip() == "backprop-lab: q = x + y; f = q * z"
     assert names.count("button") >= 3 and ("input", "range") in [(t, a.get("type")) for t, a in tags.tags]
-    assert "<script" in text and "http://" not in text and "https://" not in text  # nothing fetched
+    # nothing fetched: no source or link off the page (the SVG's xmlns names a namespace, not a fetch)
+    assert "<script" in text and "fetch(" not in text and "XMLHttpRequest" not in text
+    links = [value for _, attrs in tags.tags for name, value in attrs.items() if name in ("src", "href")]
+    assert not [link for link in links if link and "//" in link], links
 
 
 def test_html_page_runs_in_headless_chromium(tmp_path, capsys):
