@@ -240,7 +240,8 @@ def zero_one_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """
     check_reduction(reduction, "zero_one_loss")
     if _on_values(input, target, "zero_one_loss"):
-        input, target = (_numbers(_grid(x, "zero_one_loss", name)) for x, name in ((input, "input"), (target, "target")))
+        input, target = (_numbers(_grid(x, "zero_one_loss", name)) for x, name in [(input, "input"),
+                                                                                   (target, "target")])
     scores = numbers_of(input)
     if np.shape(numbers_of(target)) == scores.shape:
         _plus_minus_one(target, "zero_one_loss")
@@ -278,8 +279,8 @@ def _holds(x: Any, kind: type) -> bool:
     if isinstance(x, kind):
         return True
     if isinstance(x, (list, tuple)):
-        return any(isinstance(i, kind) or (isinstance(i, (list, tuple)) and any(isinstance(j, kind) for j in i))
-                   for i in x)
+        nested = (i for i in x if isinstance(i, (list, tuple)))
+        return any(isinstance(i, kind) for i in x) or any(isinstance(j, kind) for i in nested for j in i)
     return False
 
 
@@ -297,12 +298,12 @@ def _on_values(input: Any, target: Any, owner: str) -> bool:
     return True
 
 
-def _describe(shape: tuple) -> str:
+def _describe(shape: tuple, noun: str) -> str:
+    """How many ``noun``s in which nesting: "one Value", "a list of 3 Values", "3 lists of 2 Values"."""
     if shape == ():
-        return "one number"
-    if len(shape) == 1:
-        return f"a list of {shape[0]}"
-    return f"{shape[0]} lists of {shape[1]}"
+        return f"one {noun}"
+    count = f"{shape[-1]} {noun}" + ("" if shape[-1] == 1 else "s")
+    return f"a list of {count}" if len(shape) == 1 else f"{shape[0]} lists of {count}"
 
 
 def _item(x: Any, owner: str, where: str, as_value: bool) -> Any:
@@ -319,7 +320,9 @@ def _grid(x: Any, owner: str, name: str, as_value: bool = False) -> _Grid:
     become constant Values when ``as_value``. A ragged list or a third level is an error."""
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "biuf" or x.ndim > 2:
-            raise TypeError(f"{owner}: {name} must be numbers in at most two dimensions, got {x.dtype} {x.shape}")
+            raise TypeError(
+                f"{owner}: {name} must be numbers in at most two dimensions, got {x.dtype} of shape {x.shape}"
+            )
         return _Grid(x.shape, [_item(v, owner, name, as_value) for v in x.ravel().tolist()])
     if not isinstance(x, (list, tuple)):
         return _Grid((), [_item(x, owner, name, as_value)])
@@ -336,21 +339,24 @@ def _grid(x: Any, owner: str, name: str, as_value: bool = False) -> _Grid:
     for i, row in enumerate(x):
         if len(row) != width:
             raise ValueError(
-                f"{owner}: {name}[{i}] has {len(row)} items but {name}[0] has {width}; every row needs the same"
+                f"{owner}: {name}[{i}] has {len(row)} items but {name}[0] has {width}; "
+                "every row needs as many"
             )
         items.extend(_item(v, owner, f"{name}[{i}][{j}]", as_value) for j, v in enumerate(row))
     return _Grid((len(x), width), items)
 
 
 def _numbers(grid: _Grid) -> np.ndarray:
-    return np.array([v.data if isinstance(v, Value) else v for v in grid.items], dtype=np.float64).reshape(grid.shape)
+    """The grid's numbers (each Value's ``.data``) as an array of its shape."""
+    numbers = [v.data if isinstance(v, Value) else v for v in grid.items]
+    return np.array(numbers, dtype=np.float64).reshape(grid.shape)
 
 
 def _same_grid_shape(f: _Grid, y: _Grid, owner: str) -> None:
     if f.shape != y.shape:
         raise ValueError(
-            f"{owner}: input is {_describe(f.shape)} Values (shape {f.shape}) but target is "
-            f"{_describe(y.shape)} (shape {y.shape}); they must match, one target per output"
+            f"{owner}: input is {_describe(f.shape, 'Value')} (shape {f.shape}) but target is "
+            f"{_describe(y.shape, 'target')} (shape {y.shape}); they must match, one target per output"
         )
 
 
@@ -419,14 +425,17 @@ def _values_cross_entropy(input: Any, target: Any, reduction: str) -> Any:
         for i, row in enumerate(rows):
             lse = _log_sum_exp(row)
             weights = t.items[i * width:(i + 1) * width]
-            losses.append(_total([yc * (lse - sc) for sc, yc in zip(row, weights) if isinstance(yc, Value) or yc != 0]))
+            terms = [yc * (lse - sc) for sc, yc in zip(row, weights) if isinstance(yc, Value) or yc != 0]
+            losses.append(_total(terms))
     else:  # class indices: lse - s_y
         classes = _class_targets(t, s, "cross_entropy")
         losses = [_log_sum_exp(row) - row[c] for row, c in zip(rows, classes)]
     return _reduce_values(losses, s.shape[:-1], reduction)
 
 
-def _values_multi_margin(input: Any, target: Any, margin: float, reduction: str, divide_by_classes: bool) -> Any:
+def _values_multi_margin(
+    input: Any, target: Any, margin: float, reduction: str, divide_by_classes: bool
+) -> Any:
     s, rows = _score_rows(input, "multi_margin_loss")
     classes = _class_targets(_grid(target, "multi_margin_loss", "target"), s, "multi_margin_loss")
     losses = []

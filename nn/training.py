@@ -406,7 +406,8 @@ def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], data: Any, metrics:
         model.eval()
         for rows in _chunks(len(X), batch_size):
             outputs = _forward(model, X[rows], scalar)
-            total += _loss_number(loss_fn(outputs, _targets(y[rows], scalar, outputs)), "evaluate") * len(y[rows])
+            loss = loss_fn(outputs, _targets(y[rows], scalar, outputs))
+            total += _loss_number(loss, "evaluate") * len(y[rows])
             scores.append(_scores(outputs, scalar))
     return {"loss": total / len(X), **_measure(table, y, np.concatenate(scores))}
 

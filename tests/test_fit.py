@@ -423,8 +423,8 @@ def test_the_hinge_loss_module_steps_as_the_hand_written_loss_does():
     runs = [nn.fit(model, loss, optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=2, batch_size=10,
                    progress=False) for model, loss in ((by_module, nn.HingeLoss()), (by_hand, svm_loss))]
     np.testing.assert_allclose(runs[0].iterations["loss"], runs[1].iterations["loss"], rtol=1e-12)
-    np.testing.assert_allclose([p.data for p in by_module.parameters()], [p.data for p in by_hand.parameters()],
-                               rtol=0, atol=1e-12)
+    ours, theirs = ([p.data for p in model.parameters()] for model in (by_module, by_hand))
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("loss_fn", [nn.CrossEntropyLoss(), nn.MultiMarginLoss()], ids=repr)
@@ -445,8 +445,8 @@ def test_a_scalar_regression_takes_a_column_of_targets():
     runs = []
     for targets in (y, y[:, 0]):
         model = nn.MLP(3, [4, 1], seed=0)
-        runs.append(nn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), (X, targets), epochs=3,
-                           batch_size=4, progress=False))
+        opt = optim.SGD(model.parameters(), lr=0.01)
+        runs.append(nn.fit(model, nn.MSELoss(), opt, (X, targets), epochs=3, batch_size=4, progress=False))
     assert runs[0].iterations["loss"] == runs[1].iterations["loss"]
     assert runs[0]["loss"][-1] < runs[0]["loss"][0]
     model = nn.MLP(3, [4, 1], seed=0)
@@ -460,8 +460,9 @@ def test_a_built_in_loss_refuses_the_wrong_labels_before_any_update():
     opt = optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match=r"hinge_loss: labels must be -1 or \+1"):
         nn.fit(model, nn.HingeLoss(), opt, (X, (y + 1) // 2), epochs=1, batch_size=5, progress=False)
-    with pytest.raises(ValueError, match=r"input is a list of 5 Values .* but target is 5 lists of 2"):
-        nn.fit(model, nn.MSELoss(), opt, (X, np.stack([y, y], axis=1)), epochs=1, batch_size=5, progress=False)
+    two_columns = np.stack([y, y], axis=1)
+    with pytest.raises(ValueError, match=r"input is a list of 5 Values .* target is 5 lists of 2 targets"):
+        nn.fit(model, nn.MSELoss(), opt, (X, two_columns), epochs=1, batch_size=5, progress=False)
     assert opt.step_count == 0
 
 

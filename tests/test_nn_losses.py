@@ -423,7 +423,8 @@ def _scalar_cases():
     return {
         # name: (our function, PyTorch's, input, target, PyTorch's target as a tensor or None)
         "mse per sample": (F.mse_loss, "mse_loss", rng.standard_normal(7), rng.standard_normal(7), None),
-        "mse per class": (F.mse_loss, "mse_loss", rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), None),
+        "mse per class": (F.mse_loss, "mse_loss", rng.standard_normal((5, 3)), rng.standard_normal((5, 3)),
+                          None),
         "mse one sample": (F.mse_loss, "mse_loss", np.array(0.7), -1.2, None),
         "half mse": (lambda x, t, reduction: F.mse_loss(x, t, reduction, half=True), _torch_half_mse,
                      rng.standard_normal(6), rng.standard_normal(6), None),
@@ -439,7 +440,8 @@ def _scalar_cases():
         "cross entropy, huge logits": (F.cross_entropy, "cross_entropy",
                                        np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]]),
                                        np.array([1, 2]), "long"),
-        "cross entropy, one sample": (F.cross_entropy, "cross_entropy", rng.normal(0, 2, 4), np.array(2), "long"),
+        "cross entropy, one sample": (F.cross_entropy, "cross_entropy", rng.normal(0, 2, 4), np.array(2),
+                                      "long"),
         "multi margin, PyTorch's": (
             lambda x, t, reduction: F.multi_margin_loss(x, t, 0.5, reduction, divide_by_classes=True),
             lambda x, t, reduction: __import__("torch").nn.functional.multi_margin_loss(x, t, margin=0.5,
@@ -538,10 +540,10 @@ def test_loss_modules_take_values():
 
 def test_bad_input_on_values_is_named():
     outs = [Value(0.5), Value(-0.5), Value(1.0)]
-    with pytest.raises(ValueError, match=r"hinge_loss: input is a list of 3 Values \(shape \(3,\)\) but target is "
-                                         r"a list of 4 \(shape \(4,\)\)"):
+    lengths = r"hinge_loss: input is a list of 3 Values \(shape \(3,\)\) but target is a list of 4 targets"
+    with pytest.raises(ValueError, match=lengths):
         F.hinge_loss(outs, [1, -1, 1, 1])
-    with pytest.raises(ValueError, match=r"input is a list of 3 Values .* but target is 3 lists of 1"):
+    with pytest.raises(ValueError, match=r"input is a list of 3 Values .* target is 3 lists of 1 target "):
         F.mse_loss(outs, [[1.0], [0.0], [1.0]])
     with pytest.raises(ValueError, match=r"target has shape \(2,\), scores \(3, 2\)"):
         F.cross_entropy([outs[:2]] * 3, [0, 1])
