@@ -1,13 +1,16 @@
 """Loss modules: each holds its settings and calls the function of ``nn.functional``.
 
 ``loss_fn = nn.CrossEntropyLoss(); loss = loss_fn(logits, labels)``, as in PyTorch.
+Each takes what its function takes: Tensors, or the scalar MLP's Values (a Value, a
+list of Values per sample, or per-class lists of them), which give a Value; so
+``nn.fit(nn.MLP(2, [16, 16, 1]), nn.HingeLoss(), ...)`` needs no loss written by hand.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from autodiff import Tensor
+from autodiff import Tensor, Value
 
 from . import functional as F
 from .inputs import check_reduction
@@ -29,7 +32,7 @@ class MSELoss(_Loss):
         super().__init__(reduction)
         self.half = bool(half)
 
-    def forward(self, input: Any, target: Any) -> Tensor:
+    def forward(self, input: Any, target: Any) -> Tensor | Value:
         return F.mse_loss(input, target, self.reduction, self.half)
 
     def extra_repr(self) -> str:
@@ -39,28 +42,28 @@ class MSELoss(_Loss):
 class CrossEntropyLoss(_Loss):
     """-Σ_c y_c log softmax(s)_c from logits; see ``F.cross_entropy``."""
 
-    def forward(self, input: Any, target: Any) -> Tensor:
+    def forward(self, input: Any, target: Any) -> Tensor | Value:
         return F.cross_entropy(input, target, self.reduction)
 
 
 class BCELoss(_Loss):
     """-(y log p + (1 - y) log(1 - p)) from probabilities; see ``F.binary_cross_entropy``."""
 
-    def forward(self, input: Any, target: Any) -> Tensor:
+    def forward(self, input: Any, target: Any) -> Tensor | Value:
         return F.binary_cross_entropy(input, target, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy from logits, stably; see ``F.binary_cross_entropy_with_logits``."""
 
-    def forward(self, input: Any, target: Any) -> Tensor:
+    def forward(self, input: Any, target: Any) -> Tensor | Value:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
 
 class HingeLoss(_Loss):
     """max(0, 1 - y·f), y in {-1, +1}; see ``F.hinge_loss``."""
 
-    def forward(self, input: Any, target: Any) -> Tensor:
+    def forward(self, input: Any, target: Any) -> Tensor | Value:
         return F.hinge_loss(input, target, self.reduction)
 
 
@@ -72,7 +75,7 @@ class MultiMarginLoss(_Loss):
         self.margin = float(margin)
         self.divide_by_classes = bool(divide_by_classes)
 
-    def forward(self, input: Any, target: Any) -> Tensor:
+    def forward(self, input: Any, target: Any) -> Tensor | Value:
         return F.multi_margin_loss(input, target, self.margin, self.reduction, self.divide_by_classes)
 
     def extra_repr(self) -> str:

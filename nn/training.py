@@ -20,8 +20,12 @@ is ``batch_size=N``, SGD ``batch_size=1``.
 - Scalar engine: the model is called once per row, with the row as a list of floats, and
   ``loss_fn(outputs, y_batch)`` gets the list of the B outputs (each a ``Value``, or a
   list of Values for a model with several outputs) and the targets as a list of Python
-  numbers, so ``sum((1 - yi * si).relu() for yi, si in zip(y_batch, outputs))`` reads as
-  micrograd's does.
+  numbers (a column y of shape (N, 1) given as one number per row when each output is
+  one Value), so ``sum((1 - yi * si).relu() for yi, si in zip(y_batch, outputs))`` reads
+  as micrograd's does. The built-in losses take these lists as they are:
+  ``loss_fn=nn.HingeLoss()`` trains ``nn.MLP(2, [16, 16, 1])`` on labels -1 and +1,
+  ``nn.CrossEntropyLoss()`` an ``nn.MLP(2, [16, 3])`` on class indices, each loss a
+  graph of Values.
 
 Either way ``loss_fn`` returns the batch's loss as one node: a ``Value`` or a Tensor with
 one element, usually the mean over the batch (SPEC §5: the update uses the mean
@@ -309,9 +313,17 @@ def _forward(model: Any, X: np.ndarray, scalar: bool) -> Any:
     return model(Tensor(X))
 
 
-def _targets(y: np.ndarray, scalar: bool) -> Any:
-    """The targets as ``loss_fn`` gets them: Python numbers (scalar engine) or the array."""
-    return y.tolist() if scalar else y
+def _targets(y: np.ndarray, scalar: bool, outputs: Any) -> Any:
+    """The targets as ``loss_fn`` gets them: Python numbers (scalar engine) or the array.
+
+    On the scalar engine a column of targets, shape (B, 1), for a model with one output
+    per row (each a Value, so the outputs have shape (B,)) becomes the B numbers, one per
+    output: what the built-in losses pair with a list of B Values."""
+    if not scalar:
+        return y
+    if y.ndim == 2 and y.shape[1] == 1 and all(isinstance(out, Value) for out in outputs):
+        return y[:, 0].tolist()
+    return y.tolist()
 
 
 def _scores(outputs: Any, scalar: bool) -> np.ndarray:
@@ -394,7 +406,8 @@ def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], data: Any, metrics:
         model.eval()
         for rows in _chunks(len(X), batch_size):
             outputs = _forward(model, X[rows], scalar)
-            total += _loss_number(loss_fn(outputs, _targets(y[rows], scalar)), "evaluate") * len(y[rows])
+            loss = loss_fn(outputs, _targets(y[rows], scalar, outputs))
+            total += _loss_number(loss, "evaluate") * len(y[rows])
             scores.append(_scores(outputs, scalar))
     return {"loss": total / len(X), **_measure(table, y, np.concatenate(scores))}
 
@@ -461,7 +474,7 @@ def fit(
             for X_batch, y_batch in epoch_batches:
                 optimizer.zero_grad()
                 outputs = _forward(model, X_batch, scalar)
-                loss = loss_fn(outputs, _targets(y_batch, scalar))
+                loss = loss_fn(outputs, _targets(y_batch, scalar, outputs))
                 value = _loss_number(loss, "fit")
                 loss.backward()
                 k = optimizer.step_count

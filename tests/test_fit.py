@@ -13,6 +13,7 @@ import pytest
 import tqdm.auto
 
 import autodiff
+from autodiff import Tensor
 import nn
 import optim
 import viz
@@ -391,6 +392,78 @@ def test_a_scalar_mlp_with_several_outputs_gives_lists_of_values():
                      batch_size=12, metrics=["accuracy"], progress=False)
     assert history["loss"][-1] < history["loss"][0] and history["accuracy"][-1] == 1.0
     assert nn.predict(model, X / 3).shape == (12, 3)
+
+
+def moons_pm1(n, seed):
+    X, y01 = datasets.make_moons(n, noise=0.1, rng=seed)
+    return X, 2 * y01 - 1  # the hinge loss's labels -1 and +1
+
+
+def test_micrograd_demo_trains_on_the_built_in_hinge_loss():
+    # micrograd's demo, MLP(2, [16, 16, 1]) on two moons, with nn.HingeLoss and no loss written by hand;
+    # mini-batches of 20 instead of the demo's full batch, so 30 epochs are enough
+    X, y = moons_pm1(100, seed=0)
+    X_test, y_test = moons_pm1(200, seed=1)  # other points of the same moons
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    lr = optim.schedules.linear_decay(0.2, total_steps=150, lr_end=0.02)
+    history = nn.fit(model, nn.HingeLoss(), optim.SGD(model.parameters(), lr=lr), (X, y), epochs=30,
+                     batch_size=20, val_data=(X_test, y_test), metrics=["accuracy"], progress=False)
+    trained = nn.evaluate(model, nn.HingeLoss(), (X, y), metrics=["accuracy"])
+    assert history["accuracy"][0] < 0.9  # it starts far from there
+    assert trained["accuracy"] >= 0.95 and history["val_accuracy"][-1] >= 0.95  # measured: 0.99 and 0.99
+    assert history["loss"][-1] < 0.2 * history["loss"][0]
+    scores = nn.predict(model, X_test)
+    hinge = np.maximum(0, 1 - y_test * scores).mean()
+    assert history["val_loss"][-1] == pytest.approx(hinge, rel=1e-12)
+
+
+def test_the_hinge_loss_module_steps_as_the_hand_written_loss_does():
+    X, y = moons_pm1(30, seed=2)
+    by_module, by_hand = nn.MLP(2, [8, 8, 1], seed=3), nn.MLP(2, [8, 8, 1], seed=3)
+    runs = [nn.fit(model, loss, optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=2, batch_size=10,
+                   progress=False) for model, loss in ((by_module, nn.HingeLoss()), (by_hand, svm_loss))]
+    np.testing.assert_allclose(runs[0].iterations["loss"], runs[1].iterations["loss"], rtol=1e-12)
+    ours, theirs = ([p.data for p in model.parameters()] for model in (by_module, by_hand))
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss_fn", [nn.CrossEntropyLoss(), nn.MultiMarginLoss()], ids=repr)
+def test_a_scalar_mlp_with_three_outputs_trains_on_the_built_in_multiclass_losses(loss_fn):
+    X, y = blobs(n_per_class=10)
+    X_test, y_test = blobs(n_per_class=20, seed=1)
+    model = nn.MLP(2, [16, 3], seed=0)
+    history = nn.fit(model, loss_fn, optim.Adam(model.parameters(), lr=0.02), (X / 3, y), epochs=20,
+                     batch_size=10, val_data=(X_test / 3, y_test), metrics=["accuracy"], progress=False)
+    assert history["loss"][-1] < 0.05 * history["loss"][0]
+    assert history["accuracy"][-1] == 1.0 and history["val_accuracy"][-1] >= 0.95  # measured: 59 of 60
+    scores = nn.predict(model, X_test / 3)
+    assert history["val_loss"][-1] == pytest.approx(loss_fn(Tensor(scores), y_test).item(), rel=1e-12)
+
+
+def test_a_scalar_regression_takes_a_column_of_targets():
+    X, y = regression_data(n=12)  # y has shape (12, 1), the MLP one Value per row
+    runs = []
+    for targets in (y, y[:, 0]):
+        model = nn.MLP(3, [4, 1], seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.01)
+        runs.append(nn.fit(model, nn.MSELoss(), opt, (X, targets), epochs=3, batch_size=4, progress=False))
+    assert runs[0].iterations["loss"] == runs[1].iterations["loss"]
+    assert runs[0]["loss"][-1] < runs[0]["loss"][0]
+    model = nn.MLP(3, [4, 1], seed=0)
+    expected = np.mean((nn.predict(model, X) - y[:, 0]) ** 2)
+    assert nn.evaluate(model, nn.MSELoss(), (X, y))["loss"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_built_in_loss_refuses_the_wrong_labels_before_any_update():
+    X, y = moons_pm1(10, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"hinge_loss: labels must be -1 or \+1"):
+        nn.fit(model, nn.HingeLoss(), opt, (X, (y + 1) // 2), epochs=1, batch_size=5, progress=False)
+    two_columns = np.stack([y, y], axis=1)
+    with pytest.raises(ValueError, match=r"input is a list of 5 Values .* target is 5 lists of 2 targets"):
+        nn.fit(model, nn.MSELoss(), opt, (X, two_columns), epochs=1, batch_size=5, progress=False)
+    assert opt.step_count == 0
 
 
 # -- bad input ------------------------------------------------------------------------------------

@@ -365,3 +365,211 @@ def test_l2_gradient_step_is_weight_decay():
     with autodiff.no_grad():
         updated = theta - eta * model[0].weight.grad
     np.testing.assert_allclose(updated, (1 - eta * lam) * theta - eta * plain_grad, rtol=1e-13)
+
+
+# -- the scalar engine: the same losses on Values ---------------------------------------------
+
+
+def _as_values(X):
+    """``X`` as the scalar MLP gives it: a Value, a list of Values, or a list of per-class
+    lists; and the leaves in row order."""
+    if X.ndim == 0:
+        leaf = Value(float(X))
+        return leaf, [leaf]
+    if X.ndim == 1:
+        leaves = [Value(float(v)) for v in X]
+        return leaves, leaves
+    rows = [[Value(float(v)) for v in row] for row in X]
+    return rows, [v for row in rows for v in row]
+
+
+def _on_values(ours, X, target, reduction):
+    """Loss value and d(loss · G)/dX on the scalar engine, with the G of ``_ours_and_theirs``;
+    checks that the loss is a graph of Values only."""
+    nested, leaves = _as_values(X)
+    loss = ours(nested, target, reduction=reduction)
+    losses = np.array(loss, dtype=object)
+    assert all(isinstance(v, Value) for v in losses.ravel())
+    numbers = np.array([v.data for v in losses.ravel()]).reshape(losses.shape)
+    G = np.random.default_rng(99).standard_normal(losses.shape)
+    seed = losses.ravel()[0] * float(G.ravel()[0])
+    for v, g in zip(losses.ravel()[1:], G.ravel()[1:]):
+        seed = seed + v * float(g)
+    seed.backward()
+    assert all(isinstance(node, Value) for node in autodiff.topological_order(seed))
+    return numbers, np.array([v.grad for v in leaves]).reshape(X.shape)
+
+
+def _torch_hinge(x, target, reduction):
+    import torch
+
+    per_sample = torch.clamp(1 - target * x, min=0)
+    return {"mean": per_sample.mean(), "sum": per_sample.sum(), "none": per_sample}[reduction]
+
+
+def _torch_half_mse(x, target, reduction):
+    import torch
+
+    return 0.5 * torch.nn.functional.mse_loss(x, target, reduction=reduction)
+
+
+def _scalar_cases():
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 4, 6)
+    probs = rng.dirichlet(np.ones(4), size=6)
+    y01 = (rng.uniform(size=7) > 0.5).astype(float)
+    pm1 = 2 * y01 - 1
+    logits = np.concatenate([rng.normal(0, 2, 5), [40.0, -40.0]])
+    return {
+        # name: (our function, PyTorch's, input, target, PyTorch's target as a tensor or None)
+        "mse per sample": (F.mse_loss, "mse_loss", rng.standard_normal(7), rng.standard_normal(7), None),
+        "mse per class": (F.mse_loss, "mse_loss", rng.standard_normal((5, 3)), rng.standard_normal((5, 3)),
+                          None),
+        "mse one sample": (F.mse_loss, "mse_loss", np.array(0.7), -1.2, None),
+        "half mse": (lambda x, t, reduction: F.mse_loss(x, t, reduction, half=True), _torch_half_mse,
+                     rng.standard_normal(6), rng.standard_normal(6), None),
+        "bce": (F.binary_cross_entropy, "binary_cross_entropy", rng.uniform(0.01, 0.99, (4, 3)),
+                rng.uniform(0, 1, (4, 3)), None),
+        "bce with logits": (F.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits", logits,
+                            y01, None),
+        "hinge": (F.hinge_loss, _torch_hinge, np.array([2.0, 0.3, -0.5, -2.0, 0.9, 0.1, -0.4]), pm1, None),
+        "cross entropy, class indices": (F.cross_entropy, "cross_entropy", rng.normal(0, 2, (6, 4)), labels,
+                                         "long"),
+        "cross entropy, probability rows": (F.cross_entropy, "cross_entropy", rng.normal(0, 2, (6, 4)), probs,
+                                            None),
+        "cross entropy, huge logits": (F.cross_entropy, "cross_entropy",
+                                       np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]]),
+                                       np.array([1, 2]), "long"),
+        "cross entropy, one sample": (F.cross_entropy, "cross_entropy", rng.normal(0, 2, 4), np.array(2),
+                                      "long"),
+        "multi margin, PyTorch's": (
+            lambda x, t, reduction: F.multi_margin_loss(x, t, 0.5, reduction, divide_by_classes=True),
+            lambda x, t, reduction: __import__("torch").nn.functional.multi_margin_loss(x, t, margin=0.5,
+                                                                                        reduction=reduction),
+            rng.normal(0, 1, (6, 4)), labels, "long"),
+    }
+
+
+SCALAR_CASES = _scalar_cases()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", list(SCALAR_CASES))
+def test_losses_on_values_equal_the_tensor_path_and_torch(torch, case, reduction):
+    ours, theirs, X, target, target_kind = SCALAR_CASES[case]
+    theirs = getattr(torch.nn.functional, theirs) if isinstance(theirs, str) else theirs
+    target_t = torch.tensor(np.asarray(target)) if target_kind == "long" else None
+    on_values = _on_values(ours, X, np.asarray(target).tolist(), reduction)
+    on_tensors, by_torch = _ours_and_theirs(torch, ours, theirs, X, target, reduction, target_t)
+    _assert_close(on_values, on_tensors, rtol=1e-12)
+    _assert_close(on_values, by_torch, rtol=1e-11)
+    assert np.all(np.isfinite(on_values[0])) and np.all(np.isfinite(on_values[1]))
+
+
+def test_the_slides_multiclass_hinge_on_values():
+    # the classic worked example: scores (3.2, 5.1, -1.7), true class 0 -> 2.9, gradient (-1, 1, 0)
+    scores = [Value(3.2), Value(5.1), Value(-1.7)]
+    loss = F.multi_margin_loss(scores, 0)
+    loss.backward()
+    assert isinstance(loss, Value) and loss.data == pytest.approx(2.9, rel=1e-14)
+    assert [s.grad for s in scores] == [-1.0, 1.0, 0.0]
+
+
+def test_a_hinge_loss_on_values_is_a_graph_a_student_can_draw():
+    f = [Value(0.5, "s1"), Value(-2.0, "s2")]
+    loss = F.hinge_loss(f, [1, -1])  # (relu(1 - 0.5·1) + relu(1 - (-2)·(-1))) / 2 = 0.25
+    loss.backward()
+    assert loss.data == 0.25 and [v.grad for v in f] == [-0.5, 0.0]
+    nodes = autodiff.topological_order(loss)
+    assert {n.op for n in nodes if n.parents} == {"*", "-", "relu", "+", "/"}
+    assert len(nodes) == 15  # 2 outputs, 2 labels, 2 ones, 2 products, 2 differences, 2 relus, 1 sum, N, mean
+    assert sum(n.op == "relu" for n in nodes) == 2  # one hinge per sample
+
+
+def test_reduction_none_on_values_keeps_the_shape_of_the_outputs():
+    rows = [[Value(1.0), Value(2.0)], [Value(0.0), Value(0.0)]]
+    per_element = F.mse_loss(rows, [[0.0, 0.0], [1.0, 3.0]], reduction="none")
+    assert [[v.data for v in row] for row in per_element] == [[1.0, 4.0], [1.0, 9.0]]
+    per_sample = F.cross_entropy(rows, [1, 0], reduction="none")
+    assert [v.data for v in per_sample] == pytest.approx([np.log(1 + np.e**-1), np.log(2)], rel=1e-15)
+    one = F.cross_entropy(rows[0], 1, reduction="none")
+    assert isinstance(one, Value) and one.data == pytest.approx(per_sample[0].data, rel=1e-15)
+
+
+def test_targets_may_be_values_and_get_a_gradient():
+    f, t = Value(3.0), Value(1.0)
+    loss = F.mse_loss(f, t)  # (f - t)², d/dt = -2(f - t)
+    loss.backward()
+    assert loss.data == 4.0 and f.grad == 4.0 and t.grad == -4.0
+    s = [Value(0.2), Value(-0.4)]
+    loss = F.mse_loss([0.0, 0.0], s, reduction="sum")  # numbers against Values: the scalar engine too
+    assert isinstance(loss, Value) and loss.data == pytest.approx(0.2, rel=1e-15)
+
+
+def test_zero_one_loss_on_values():
+    scores = [[Value(0.1), Value(0.9)], [Value(0.8), Value(0.2)], [Value(0.3), Value(0.7)]]
+    assert F.zero_one_loss(scores, [1, 1, 1]) == pytest.approx(1 / 3)
+    assert F.zero_one_loss([Value(0.5), Value(-0.2)], [1, 1], reduction="sum") == 1.0
+
+
+def test_loss_modules_take_values():
+    rng = np.random.default_rng(11)
+    S, labels = rng.normal(size=(5, 3)), [0, 2, 1, 1, 0]
+    f, y01 = rng.normal(size=5), [1.0, 0.0, 0.0, 1.0, 1.0]
+    p = 1 / (1 + np.exp(-f))
+    pm1 = [2 * v - 1 for v in y01]
+    rows, _ = _as_values(S)
+    outs, _ = _as_values(f)
+    probs, _ = _as_values(p)
+    pairs = [
+        (nn.MSELoss(reduction="sum"), F.mse_loss(f, y01, "sum"), (outs, y01)),
+        (nn.MSELoss(half=True), F.mse_loss(f, y01, half=True), (outs, y01)),
+        (nn.CrossEntropyLoss(), F.cross_entropy(S, labels), (rows, labels)),
+        (nn.BCELoss(), F.binary_cross_entropy(p, y01), (probs, y01)),
+        (nn.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits(f, y01), (outs, y01)),
+        (nn.HingeLoss(reduction="sum"), F.hinge_loss(f, pm1, "sum"), (outs, pm1)),
+        (nn.MultiMarginLoss(margin=0.5), F.multi_margin_loss(S, labels, margin=0.5), (rows, labels)),
+        (nn.MultiMarginLoss(divide_by_classes=True), F.multi_margin_loss(S, labels, divide_by_classes=True),
+         (rows, labels)),
+    ]
+    for module, expected, args in pairs:
+        loss = module(*args)
+        assert isinstance(loss, Value), module
+        assert loss.data == pytest.approx(expected.item(), rel=1e-13), module
+
+
+def test_bad_input_on_values_is_named():
+    outs = [Value(0.5), Value(-0.5), Value(1.0)]
+    lengths = r"hinge_loss: input is a list of 3 Values \(shape \(3,\)\) but target is a list of 4 targets"
+    with pytest.raises(ValueError, match=lengths):
+        F.hinge_loss(outs, [1, -1, 1, 1])
+    with pytest.raises(ValueError, match=r"input is a list of 3 Values .* target is 3 lists of 1 target "):
+        F.mse_loss(outs, [[1.0], [0.0], [1.0]])
+    with pytest.raises(ValueError, match=r"target has shape \(2,\), scores \(3, 2\)"):
+        F.cross_entropy([outs[:2]] * 3, [0, 1])
+    with pytest.raises(TypeError, match="got Values and a Tensor .target holds a Tensor"):
+        F.mse_loss(outs, Tensor(np.zeros(3)))
+    with pytest.raises(TypeError, match="got Values and a Tensor .input holds a Tensor"):
+        F.mse_loss(Tensor(np.zeros(3)), outs)
+    with pytest.raises(TypeError, match="got Values and a Tensor .input holds a Tensor"):
+        F.hinge_loss([Value(1.0), Tensor(2.0)], [1, 1])
+    with pytest.raises(TypeError, match=r"mse_loss: target\[1\] is a str, not a Value or a number"):
+        F.mse_loss(outs, [1.0, "0", 1.0])
+    with pytest.raises(TypeError, match=r"mse_loss: input\[2\] is a NoneType, not a Value or a number"):
+        F.mse_loss([Value(1.0), Value(2.0), None], [1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=r"cross_entropy: input\[1\] has 2 items but input\[0\] has 3"):
+        F.cross_entropy([outs, outs[:2]], [0, 1])
+    with pytest.raises(TypeError, match=r"input\[1\] is a list but input\[0\] is a Value"):
+        F.cross_entropy([outs[0], outs[:2]], [0, 1])
+    with pytest.raises(ValueError, match="scores must be a list of C Values .* got one Value"):
+        F.cross_entropy(outs[0], 0)
+    with pytest.raises(ValueError, match=r"target\[1\] = 3 is out of range for 3 classes"):
+        F.multi_margin_loss([outs, outs], [0, 3])
+    with pytest.raises(TypeError, match="class-index targets must be numbers, not Values"):
+        F.cross_entropy([outs, outs], [Value(0.0), Value(1.0)])
+    with pytest.raises(ValueError, match=r"labels must be -1 or \+1, got y\[1\] = 0.0"):
+        F.hinge_loss(outs, [1, 0, 1])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\] .* got 1.5 at position 2"):
+        F.binary_cross_entropy([Value(0.5), Value(0.2), Value(1.5)], [1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="input is an empty list"):
+        F.mse_loss([], [Value(1.0)])
