@@ -163,6 +163,7 @@ def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
     An input the output does not depend on gets a zero gradient.
     """
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    _check_differentiable(output, inputs)
     order = topological_order(output)
     saved = [(node, node.grad) for node in order]
     saved += [(node, node.grad) for node in inputs]
@@ -176,6 +177,24 @@ def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
         for node, old in reversed(saved):
             node.grad = old
     return results
+
+
+def _check_differentiable(output: Any, inputs: list) -> None:
+    """As PyTorch: every input must require a gradient, and so must the output (a result
+    computed under ``no_grad()``, or from constants only, has no graph to go back through)."""
+    for i, node in enumerate(inputs):
+        if not getattr(node, "requires_grad", True):
+            raise RuntimeError(f"grad: input {i}{_label(node)} does not require grad (make it with requires_grad=True)")
+    if not getattr(output, "requires_grad", True):
+        raise RuntimeError(
+            f"grad: the output{_label(output)} does not require grad: it was computed under no_grad(), "
+            "or from no input that requires grad"
+        )
+
+
+def _label(node: Any) -> str:
+    label = getattr(node, "label", "")
+    return f" {label!r}" if label else ""
 
 
 def _as_node(input_: Any, gradient: Any) -> Any:

@@ -215,6 +215,10 @@ class Op:
         return Value(self.forward(*data), "", self, parents)
 
 
+# the ops made for a parameter (x ** c for each exponent c, leaky_relu's slope, ...) are kept
+# for reuse, but only so many: a loop over a million exponents must not keep a million ops
+OP_CACHE_SIZE = 256
+
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -260,7 +264,7 @@ def _pow_local(a: Any, b: Any, out: Any) -> tuple:
 POW = Op("**", _pow, _pow_local, check=_pow_check, error=ValueError, symbol="**")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _pow_const(c: float) -> Op:
     """a ** c for a constant exponent c:  d/da = c a^(c-1) (0 for c = 0)."""
 
@@ -312,14 +316,14 @@ def _silu_local(a: Any) -> Any:
     return s * (1 + a * (1 - s))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _leaky_relu(negative_slope: float) -> Op:
     """max(a, s a) for slope s:  d/da = 1 if a > 0 else s."""
     s = negative_slope
     return Op("leaky_relu", lambda a: a if a > 0 else s * a, lambda a, out: (1.0 if _data(a) > 0 else s,))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _elu(alpha: float) -> Op:
     """a if a > 0 else alpha (e^a - 1):  d/da = 1 if a > 0 else alpha e^a = out + alpha."""
     return Op(
@@ -352,7 +356,7 @@ def _gelu_tanh_local(a: Any, out: Any) -> tuple:
 GELU_TANH = Op("gelu", _gelu_tanh_forward, _gelu_tanh_local)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _softplus(beta: float, threshold: float) -> Op:
     """log(1 + e^(beta a)) / beta, linear once beta a > threshold (as PyTorch):
     d/da = sigma(beta a), or 1 in the linear part."""
@@ -403,6 +407,8 @@ def affine(weights: Any, inputs: Any, bias: Any) -> "Value":
 
 
 def _check_number(data: Any, what: str) -> float:
+    if isinstance(data, (bool, np.bool_)):
+        raise TypeError(f"{what} needs a real number (int or float), got a bool: {data!r}; write 1.0 or 0.0")
     if isinstance(data, numbers.Real):
         return float(data)
     raise TypeError(

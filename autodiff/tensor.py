@@ -70,6 +70,8 @@ class Tensor:
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
         self.data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor()")
         self.grad: np.ndarray | None = None
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__}: {requires_grad!r}")
         self.requires_grad = bool(requires_grad)
         self.parents: tuple[Tensor, ...] = tuple(_parents)
         self._op = _op
@@ -309,10 +311,17 @@ class Tensor:
     def transpose(self, *axes: Any) -> "Tensor":
         """Reverse the axes, or put them in the order given."""
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if axes and sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor of shape {self.shape}")
-        axes = tuple(int(a) % self.ndim for a in axes)  # the vjp inverts this permutation
-        return ops.TRANSPOSE(self, axes=axes or None)
+        if not axes:
+            return ops.TRANSPOSE(self, axes=None)
+        n = self.ndim
+        for a in axes:
+            if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+                raise TypeError(f"transpose: axes must be whole numbers, got {a!r} ({type(a).__name__})")
+            if not -n <= a < n:
+                raise ValueError(f"transpose: axis {a} is out of range for a tensor of shape {self.shape}")
+        if sorted(int(a) % n for a in axes) != list(range(n)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of a tensor of shape {self.shape}")
+        return ops.TRANSPOSE(self, axes=tuple(int(a) % n for a in axes))  # the vjp inverts this permutation
 
     @property
     def T(self) -> "Tensor":

@@ -30,7 +30,7 @@ def test_a_new_op_applied_to_a_value():
     assert x.grad == 12.0  # 3 x^2
 
 
-@pytest.mark.parametrize("number", [2, 2.0, True])
+@pytest.mark.parametrize("number", [2, 2.0, np.float64(2.0), np.int32(2)])
 def test_a_new_op_applied_to_a_number(number):
     y = cube(number)
     assert isinstance(y, Value) and y.data == float(number) ** 3
@@ -38,6 +38,11 @@ def test_a_new_op_applied_to_a_number(number):
     assert constant.data == float(number) and constant.parents == ()
     y.backward()
     assert constant.grad == 3 * float(number) ** 2
+
+
+def test_a_new_op_refuses_a_bool():
+    with pytest.raises(TypeError, match="got a bool"):
+        cube(True)
 
 
 def test_a_new_op_in_a_bigger_expression():
