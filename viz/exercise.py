@@ -404,7 +404,8 @@ class Exercise:
       ``hide=("grad", "local")``, the local derivatives blank too); ``hide="value"``: the
       forward picture with blanks for the values. ``solution(kind)``: the same, filled in.
     - ``check(answers, kind="grad")``: answers keyed by label or by node, all of them or
-      some, marked with feedback per edge: an :class:`ExerciseReport`.
+      some, marked with feedback per edge: an :class:`ExerciseReport`. ``asking(*labels)``:
+      the same exercise with fewer blanks.
 
     Nothing here changes any node's ``.grad``: the right gradients come from one backward
     pass run on the side (``viz.trace``).
@@ -432,6 +433,16 @@ class Exercise:
         self._index = {id(node): i for i, node in enumerate(self.order)}
         _label_every_result(self.order)
         self._by_label = {node.label: node for node in self.order if node.label}
+        self._asked: frozenset | None = None
+
+    def asking(self, *labels: str) -> "Exercise":
+        """The same exercise asking only for ``labels`` (the others are not blanks, and not
+        scored; answers for them are still marked)."""
+        for label in labels:
+            self.node(label)  # an unknown label is named
+        ex = Exercise(self.root, source=self.source, values=self.values, seed=self.seed)
+        ex._asked = frozenset(labels)
+        return ex
 
     # -- making one --------------------------------------------------------------
 
@@ -450,8 +461,8 @@ class Exercise:
             raise TypeError(f"seed must be a whole number >= 0, got {type(seed).__name__} {seed!r}")
         n_ops = practice.check_n_ops(n_ops)
         ops = practice.check_ops(ops)
-        source, values = practice.random_program(int(seed), n_ops, ops, bool(fan_out), bool(integers))
-        return cls(build(source, values), source=source, values=values, seed=int(seed))
+        source, values, root = practice.random_program(int(seed), n_ops, ops, bool(fan_out), bool(integers))
+        return cls(root, source=source, values=values, seed=int(seed))
 
     @classmethod
     def from_expression(cls, source: str, /, **values: float) -> "Exercise":
@@ -505,8 +516,10 @@ class Exercise:
         """What is asked: the labels of the nodes whose gradient (or value) is a blank."""
         kind = _check_kind(kind)
         if kind == "grad":
-            return [node.label for node in self.order if node.label and node is not self.root]
-        return [node.label for node in self.order if node.parents]
+            labels = [node.label for node in self.order if node.label and node is not self.root]
+        else:
+            labels = [node.label for node in self.order if node.parents]
+        return labels if self._asked is None else [label for label in labels if label in self._asked]
 
     def expected(self, kind: str = "grad") -> dict[str, float]:
         """The teacher's key: label -> the right gradient (or value), for every blank."""

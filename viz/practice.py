@@ -70,6 +70,21 @@ def check_n_ops(n_ops: Any) -> int:
     return int(n_ops)
 
 
+def _index(rng: np.random.Generator, n: int) -> int:
+    """A uniform index below ``n`` (one ``rng.random()`` draw: far cheaper than ``rng.integers``)."""
+    return min(int(rng.random() * n), n - 1)
+
+
+def _weighted(rng: np.random.Generator, choices: list[tuple[str, float]]) -> str:
+    """One of the names in ``choices``, drawn with the given weights."""
+    u = rng.random() * sum(weight for _, weight in choices)
+    for name, weight in choices:
+        u -= weight
+        if u < 0:
+            return name
+    return choices[-1][0]
+
+
 def _step_name(k: int) -> str:
     """a, b, c, ... then a2, b2, ...: the name of intermediate node ``k``."""
     letter, round_ = STEP_NAMES[k % len(STEP_NAMES)], k // len(STEP_NAMES)
@@ -131,25 +146,26 @@ class _Draft:
     def number(self) -> float:
         sign = 1.0 if self.rng.random() < 0.5 else -1.0
         if self.integers:
-            return sign * float(self.rng.integers(1, 5))
+            return sign * float(1 + _index(self.rng, 4))
         return sign * round(float(self.rng.uniform(0.1, 3.0)), 1)
 
     def an_input(self) -> tuple[str, bool]:
         """An input for an op: with fan-out, often one already used; else a new one (True: new)."""
         if self.inputs and self.fan_out and self.rng.random() < 0.4:
-            return self.inputs[int(self.rng.integers(len(self.inputs)))], False
+            return self.inputs[_index(self.rng, len(self.inputs))], False
         name = _input_name(len(self.inputs))
         return name, True
 
     def reused(self) -> str:
         """A node already in the graph (computed or input), to use once more."""
         used = [name for name in self.values if name not in self.frontier]
-        return used[int(self.rng.integers(len(used)))] if used else ""
+        return used[_index(self.rng, len(used))] if used else ""
 
 
-def random_program(seed: Any, n_ops: int, ops: Sequence[str], fan_out: bool, integers: bool) -> tuple[str, dict]:
-    """``(source, values)``: a random program of ``n_ops`` operations drawn from ``ops``
-    (see the module docstring), the same for the same arguments in every process."""
+def random_program(seed: Any, n_ops: int, ops: Sequence[str], fan_out: bool, integers: bool) -> tuple[str, dict, Any]:
+    """``(source, values, root)``: a random program of ``n_ops`` operations drawn from ``ops``
+    (see the module docstring), the same for the same arguments in every process, and its
+    graph (built by ``viz.expression.build``; no ``.grad`` set)."""
     rng = np.random.default_rng(seed)
     binary = [op for op in ops if op in BINARY_OPS]
     unary = [op for op in ops if op in UNARY_OPS]
@@ -161,24 +177,28 @@ def random_program(seed: Any, n_ops: int, ops: Sequence[str], fan_out: bool, int
             continue  # asked for fan-out: some node feeds two edges
         source = "; ".join(draft.statements)
         values = {name: draft.values[name] for name in draft.inputs}
-        if _gradients_small(source, values):
-            return source, values
+        root = _built_if_gradients_small(source, values)
+        if root is not None:
+            return source, values, root
     raise RuntimeError(  # pragma: no cover - not met with the supported ops
         f"could not draw an exercise with n_ops={n_ops}, ops={tuple(ops)!r} in {ATTEMPTS} attempts"
     )
 
 
-def _gradients_small(source: str, values: dict) -> bool:
+def _built_if_gradients_small(source: str, values: dict) -> Any:
+    """The graph of the program when every gradient in it is within ``GRAD_LIMIT``, else None.
+    Its ``.grad``s are left as a fresh graph's (None, and 0 on the leaves): no answer shows."""
     from autodiff import topological_order
 
     from .expression import build
 
     root = build(source, values)
     order = topological_order(root)
+    root.backward()
+    small = all(abs(node.grad) <= GRAD_LIMIT for node in order)
     for node in order:
         node.grad = None if node.parents else 0.0
-    root.backward()
-    return all(abs(node.grad) <= GRAD_LIMIT for node in order)
+    return root if small else None
 
 
 def _attempt(rng, n_ops, binary, unary, fan_out, integers) -> _Draft | None:
@@ -211,16 +231,14 @@ def _one_op(draft: _Draft, binary, unary, left: int, last: bool, k: int) -> str 
         choices.append(("new", 0.15 if m else 1.0))
     if not choices:
         return None
-    names, weights = zip(*choices)
-    weights = np.array(weights) / sum(weights)
-    how = names[int(rng.choice(len(names), p=weights))]
+    how = _weighted(rng, choices)
     use_binary = bool(binary) and (how == "merge" or not unary or rng.random() < 0.6)
-    op = (binary[int(rng.integers(len(binary)))] if use_binary else unary[int(rng.integers(len(unary)))])
+    op = (binary[_index(rng, len(binary))] if use_binary else unary[_index(rng, len(unary))])
     new_inputs: list[str] = []
 
     def operand(kind: str) -> str:
         if kind == "frontier":
-            return draft.frontier[int(rng.integers(len(draft.frontier)))]
+            return draft.frontier[_index(rng, len(draft.frontier))]
         if kind == "reuse":
             return draft.reused()
         name, new = draft.an_input()
@@ -260,6 +278,8 @@ def _one_op(draft: _Draft, binary, unary, left: int, last: bool, k: int) -> str 
     out = apply(op, value_of[a], None if b is None else value_of[b], draft.integers)
     if out is None:
         return None
+    if op == "relu" and value_of[a] < 0 and rng.random() < 0.7:
+        return None  # a dead relu zeroes every gradient below it: now and then, not often
     # commit: the new inputs, the uses, the unused nodes
     for name in new_inputs:
         draft.inputs.append(name)
