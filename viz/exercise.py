@@ -526,6 +526,12 @@ class Exercise:
         kind = _check_kind(kind)
         return {label: self._right(self._by_label[label], kind) for label in self.blanks(kind)}
 
+    def edges(self, label: str) -> tuple[EdgeStep, ...]:
+        """The edges out of the node ``label``, each with its upstream gradient, local
+        derivative and contribution (the node's gradient is the sum of the contributions)."""
+        node = self.node(label)
+        return tuple(self._edge_step(node, r) for r in self.trace.received(node))
+
     def _right(self, node: Any, kind: str) -> float:
         return float(self.trace.grad(node)) if kind == "grad" else float(node.data)
 
