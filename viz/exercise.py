@@ -5,6 +5,19 @@ are right, without the right numbers being printed (they are in ``expected`` for
 teacher who wants them). The correct values come from one backward pass run on the
 side (``viz.trace``), so checking never changes any ``.grad``: the student's graph may
 not have been through ``backward()`` at all.
+
+:class:`Exercise` goes further: practice graphs (seeded, see ``viz.practice``, or the
+teacher's own expression), and marks with feedback on the edge where an answer goes
+wrong. On the edge from a node n into an op c, the chain rule reads
+
+    contribution = upstream × local = d(out)/dc × dc/dn,   and   d(out)/dn = Σ over n's edges,
+
+so a wrong d(out)/dn is checked against the usual slips, in this order: ``carried`` (the
+student's own wrong d(out)/dc times the right local derivatives: the step itself is
+right), ``fan_out`` (one edge's contribution: the sum forgotten), ``local_only`` (dc/dn
+alone), ``sign`` (minus the right number); else ``wrong``. A forward exercise asks for
+the values, checked against ``carried`` (the op applied to the student's wrong inputs)
+and ``sign``. The report has a ``score`` and ``to_dict()`` for an autograder.
 """
 
 from __future__ import annotations
@@ -474,8 +487,6 @@ class Exercise:
         for name, value in values.items():
             if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
                 raise TypeError(f"the value of {name} must be a number, got {type(value).__name__} {value!r}")
-        if source.count("=") + source.count("(") + sum(source.count(c) for c in "+-*/") > 4 * MAX_NODES:
-            raise ExerciseError(f"the expression is too long for an exercise (at most {MAX_NODES} nodes)")
         return cls(build(source, {k: float(v) for k, v in values.items()}), source=source,
                    values={k: float(v) for k, v in values.items()})
 
