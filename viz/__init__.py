@@ -4,7 +4,9 @@
   :func:`to_networkx` -> a ``networkx.DiGraph`` with the numbers as attributes.
 - :class:`BackpropStepper`: the backward (or forward) pass one step at a time, as
   pictures, a GIF, an HTML animation or a Jupyter widget.
-- Exercise mode: ``draw(root, hide="grad")`` and :func:`check_gradients`.
+- Exercise mode: ``draw(root, hide="grad")`` and :func:`check_gradients`; practice graphs
+  with feedback per edge: :class:`Exercise` (``Exercise.random(seed)``,
+  ``Exercise.from_expression(...)``, ``ex.check(answers)`` -> an :class:`ExerciseReport`).
 - :mod:`viz.plots`: training curves, schedules, trajectories, histograms, decision
   boundaries, EMAs (each returns a matplotlib Figure).
 - The ``backprop-lab`` command line: :mod:`viz.cli`.
@@ -14,7 +16,16 @@ program needed); both draw the same scene (:mod:`viz.scene`).
 """
 
 from . import plots
-from .exercise import Answer, GradientReport, check_gradients
+from .exercise import (
+    Answer,
+    EdgeStep,
+    Exercise,
+    ExerciseError,
+    ExerciseReport,
+    GradientReport,
+    Mark,
+    check_gradients,
+)
 from .graph import to_networkx
 from .picture import DEFAULT_MAX_NODES, GraphPicture, draw
 from .plots import (
@@ -37,6 +48,11 @@ __all__ = [
     "BackpropStepper",
     "BackwardTrace",
     "check_gradients",
+    "Exercise",
+    "ExerciseReport",
+    "ExerciseError",
+    "Mark",
+    "EdgeStep",
     "GradientReport",
     "Answer",
     "GraphTooLargeError",
