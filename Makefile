@@ -15,7 +15,8 @@ install: $(PY)
 dev: $(PY)
 	$(PIP) install -q -e '.[dev]'
 
-# SPEC §1's worked example: the table, then the pictures (forward, backward, step-by-step GIF) in out/
+# The slides' worked example, f = (x + y) z at x = -2, y = 5, z = -4: the table, then the
+# pictures (forward, backward, step-by-step GIF) in out/
 EXAMPLE := "q = x + y; f = q * z" x=-2 y=5 z=-4
 demo: install
 	$(PY) -m viz.demo

@@ -1,4 +1,4 @@
-"""Activation modules (SPEC §2), each the Tensor method of the same name.
+"""Activation modules (the slides' activation functions), each the Tensor method of the same name.
 
     ReLU        max(0, x)
     LeakyReLU   max(a·x, x), a = negative_slope (PyTorch's default 0.01; the slides use 0.1)

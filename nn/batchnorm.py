@@ -1,4 +1,6 @@
-"""``BatchNorm1d`` (SPEC §4): normalize each feature over the mini-batch, then scale and shift.
+"""``BatchNorm1d``: normalize each feature over the mini-batch, then scale and shift.
+
+BatchNorm as the lecture on optimization algorithms introduces it, between z and the activation.
 
 In training mode, over a batch z of shape (N, C) (rows are samples), per feature:
 

@@ -1,6 +1,6 @@
-"""Feeding data to a training loop (SPEC §5): batches, splits, K-fold, early stopping.
+"""Feeding data to a training loop: batches, splits, K-fold, early stopping.
 
-Vocabulary (deck 002). An *epoch* is one pass over the N training samples; an
+Vocabulary (the lecture on parameter tuning). An *epoch* is one pass over the N training samples; an
 *iteration* is one parameter update, made with the mean gradient over one batch of B
 samples; so an epoch has ⌈N/B⌉ iterations (⌊N/B⌋ with ``drop_last=True``). One function
 covers the three kinds of gradient descent:
@@ -294,7 +294,7 @@ def cross_validate(
     shuffle: bool = True,
     rng: Any = None,
 ) -> CrossValidation:
-    """K-fold cross-validation (deck 002): K models, each scored on the fold it did not see.
+    """K-fold cross-validation: K models, each scored on the fold it did not see.
 
     For each split of ``kfold(len(X), k, shuffle, rng)`` a fresh model is made with
     ``make_model()`` and ``fit_and_score(model, X_train, y_train, X_val, y_val)`` trains
@@ -315,7 +315,7 @@ def cross_validate(
 
 
 class EarlyStopping:
-    """Stop when the validation score stops improving, and go back to the best model (deck 001).
+    """Stop when the validation score stops improving, and go back to the best model (early stopping).
 
     Call ``step(value, model)`` once per epoch with the validation value. A value
     *improves* when it beats the best so far by more than ``min_delta``: below

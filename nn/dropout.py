@@ -1,4 +1,4 @@
-"""Dropout and DropConnect (SPEC §4): random masks in training, none in evaluation.
+"""Dropout and DropConnect (the slides on regularization): random masks in training, none in evaluation.
 
 ``p`` is the probability of dropping (zeroing) a unit or a weight, as in PyTorch; each
 survives with probability q = 1 - p. (The slides' code names the keep probability p.)

@@ -1,4 +1,5 @@
-"""Losses (SPEC §3) as functions, and the L1/L2 penalties (from ``nn.regularization``).
+"""The slides' losses (quadratic, cross-entropy, hinge) as functions, and the L1/L2 penalties
+(from ``nn.regularization``).
 
 Each loss takes the model's output first and the target second, computes one loss per
 sample (or per element) and reduces them: ``reduction="mean"`` (the empirical risk, the
@@ -83,7 +84,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", half: bool = Fals
 
 
 def quadratic_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor | Value:
-    """½(y - f)², reduced: SPEC §3's quadratic loss, ``mse_loss(..., half=True)``."""
+    """½(y - f)², reduced: the slides' quadratic loss, ``mse_loss(..., half=True)``."""
     return mse_loss(input, target, reduction=reduction, half=True)
 
 

@@ -1,4 +1,5 @@
-"""Weight initializers (SPEC §4), each filling a Tensor's numbers in place and returning it.
+"""Weight initializers (the slides on parameter initialization), each filling a Tensor's
+numbers in place and returning it.
 
 Our weights have shape (in_features, out_features), the slides' Z = X·W + B, so for a
 2-D weight fan_in = shape[0] and fan_out = shape[1] (PyTorch's Linear stores the

@@ -1,4 +1,4 @@
-"""``Linear``: the fully connected layer Z = X·W + B of the slides (SPEC §1).
+"""``Linear``: the fully connected layer Z = X·W + B of the MNIST workshop's slides.
 
 ``weight`` has shape (in_features, out_features), so a batch X of shape (N, in_features)
 (rows are samples) gives X @ W + b of shape (N, out_features), with the bias row b of

@@ -1,4 +1,4 @@
-"""Evaluation metrics for classifiers (SPEC §5, deck 002), equal to scikit-learn's.
+"""Evaluation metrics for classifiers (the lecture on parameter tuning), equal to scikit-learn's.
 
 For a test set of N samples with labels y and predictions ŷ, and a class c:
 
@@ -173,7 +173,7 @@ def confusion_matrix(
 
 
 class ClassCounts(NamedTuple):
-    """Per-class counts, one entry per class of ``labels`` (SPEC §5's TP, FP, FN, TN)."""
+    """Per-class counts, one entry per class of ``labels`` (TP, FP, FN, TN)."""
 
     labels: np.ndarray
     tp: np.ndarray

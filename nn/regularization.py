@@ -1,4 +1,4 @@
-"""L1 and L2 penalties (SPEC §3): structural risk = empirical risk + penalty.
+"""L1 and L2 penalties (the slides on regularization): structural risk = empirical risk + penalty.
 
     l1_penalty = λ‖θ‖₁ = λ Σ|θ_i|
     l2_penalty = ½λ‖θ‖² = ½λ Σ θ_i²   (gradient λθ: weight decay, θ ← (1 - ηλ)θ - η∇L)

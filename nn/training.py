@@ -1,4 +1,5 @@
-"""The training loop (SPEC §5): ``fit``, ``evaluate``, ``predict``, and the ``History`` of a run.
+"""The training loop (the slides' mini-batch SGD): ``fit``, ``evaluate``, ``predict``, and the
+``History`` of a run.
 
     history = nn.fit(model, loss_fn, optimizer, (X, y), epochs=20, batch_size=32,
                      val_data=(X_val, y_val), metrics=["accuracy"])
@@ -28,7 +29,7 @@ is ``batch_size=N``, SGD ``batch_size=1``.
   graph of Values.
 
 Either way ``loss_fn`` returns the batch's loss as one node: a ``Value`` or a Tensor with
-one element, usually the mean over the batch (SPEC §5: the update uses the mean
+one element, usually the mean over the batch (on the slides the update uses the mean
 gradient). A penalty belongs in it too: ``lambda out, y: F.mse_loss(out, y) +
 nn.l2_penalty(model, 1e-3)``.
 

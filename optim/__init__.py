@@ -1,6 +1,6 @@
 """optim: update rules, gradient clipping and the exponentially weighted average.
 
-Every rule is SPEC §6's unified update, Δθ_t = -α_t φ_t / √(ψ_t + ε), for a choice of
+Every rule is the course's unified update, Δθ_t = -α_t φ_t / √(ψ_t + ε), for a choice of
 first-moment estimate φ and second-moment estimate ψ built from the shared pieces in
 ``moments.py`` (``UpdateRule`` puts them together):
 
@@ -16,9 +16,10 @@ Defaults and results are PyTorch's (``torch.optim``, float64, to 1e-12); the sli
 variants are documented switches. Parameters are anything with ``.data`` and ``.grad``:
 Values and Tensors.
 
-Two modules beside them: ``optim.schedules``, every learning-rate schedule of SPEC §7 as a
-callable ``schedule(t) -> float`` to pass as ``lr``, and ``optim.search``, random and
-coarse-to-fine hyperparameter search (SPEC §8) on any ``concurrent.futures.Executor``.
+Two modules beside them: ``optim.schedules``, every learning-rate schedule of the slides (step,
+exponential, cosine, warmup, cyclic, ...) as a callable ``schedule(t) -> float`` to pass as
+``lr``, and ``optim.search``, random and coarse-to-fine hyperparameter search (log-scale
+sampling, trials in parallel) on any ``concurrent.futures.Executor``.
 """
 
 from . import schedules, search

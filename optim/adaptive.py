@@ -1,6 +1,7 @@
 """Adaptive learning rates: AdaGrad, RMSprop, AdaDelta, Adam, AdamW.
 
-Each divides the step by a per-coordinate ψ built from g⊙g (SPEC §6), so coordinates with
+Each divides the step by a per-coordinate ψ built from g⊙g (the ψ of the unified update
+Δθ_t = -α_t φ_t / √(ψ_t + ε)), so coordinates with
 large gradients take smaller steps and flat ones larger:
 
     AdaGrad   ψ = Σ g²            (a sum: the steps only ever shrink)
@@ -9,7 +10,8 @@ large gradients take smaller steps and flat ones larger:
     Adam      φ = EMA(g), ψ = EMA(g²), both bias-corrected: Momentum's φ + RMSprop's ψ
 
 Defaults are PyTorch's; the slides' variants are switches: ``eps_inside_sqrt=True``
-divides by √(ψ + ε) (decks 000 and 002) instead of √ψ + ε (deck 004 and PyTorch).
+divides by √(ψ + ε), as the lectures on optimization algorithms and on parameter tuning
+write it, instead of √ψ + ε (the MNIST workshop and PyTorch).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ class Adagrad(Optimizer):
     """AdaGrad: φ = g, ψ = r_t = r_{t-1} + g⊙g (r_0 = ``initial_accumulator_value``).
 
     θ ← θ - α_t g / (√r_t + ε), with α_t = lr / (1 + (t - 1)·lr_decay) (PyTorch's lr_decay).
-    Slides: deck 004 writes ε + √r with ε = 1e-6 (the same formula: pass eps=1e-6);
-    deck 002 puts ε inside the root, √(r_t + ε): ``eps_inside_sqrt=True``.
+    Slides: the MNIST workshop writes ε + √r with ε = 1e-6 (the same formula: pass eps=1e-6);
+    the lecture on parameter tuning puts ε inside the root, √(r_t + ε): ``eps_inside_sqrt=True``.
     """
 
     checks = {
@@ -85,8 +87,9 @@ class RMSprop(Optimizer):
     ``centered``: ψ = r_t - m_t² with m_t = EMA(g), the variance of g.
     ``momentum`` μ: b_t = μ b_{t-1} + g/(√r_t + ε), θ ← θ - lr·b_t (the heavy ball of SGD,
     run on the divided direction).
-    Slides: deck 004 uses α = 0.9, ε = 1e-8, lr = 0.001 (this formula); deck 000 has no ε
-    (eps=0); deck 002 puts ε inside the root: ``eps_inside_sqrt=True``. PyTorch: α = 0.99.
+    Slides: the MNIST workshop uses α = 0.9, ε = 1e-8, lr = 0.001 (this formula); the lecture
+    on optimization algorithms has no ε (eps=0); the lecture on parameter tuning puts ε inside
+    the root: ``eps_inside_sqrt=True``. PyTorch: α = 0.99.
     """
 
     checks = {
@@ -139,8 +142,9 @@ class Adadelta(Optimizer):
     """AdaDelta: ψ = s_t = ρ s_{t-1} + (1 - ρ) g⊙g, and the RMS of past updates instead of an lr.
 
     Δ_t = √(r_{t-1} + ε) / √(s_t + ε) · g_t;  θ ← θ - lr·Δ_t;  r_t = ρ r_{t-1} + (1 - ρ) Δ_t⊙Δ_t.
-    The slides (decks 002, 004) have no lr, which is PyTorch's default lr = 1.0; deck 004
-    uses ε = 1e-5, ρ = 0.9. Both put ε inside the roots.
+    The slides (the lecture on parameter tuning, the MNIST workshop) have no lr, which is
+    PyTorch's default lr = 1.0; the workshop uses ε = 1e-5, ρ = 0.9. Both put ε inside the
+    roots.
     """
 
     checks = {"rho": decay_rate, "eps": nonnegative, "weight_decay": nonnegative}
@@ -173,8 +177,9 @@ class Adam(Optimizer):
 
     ``amsgrad``: divide by the largest v_t so far (then corrected) so steps never grow back.
     ``weight_decay`` adds λθ to the gradient (L2); ``AdamW`` decouples it.
-    Slides: deck 004 is this formula with these defaults; decks 000 and 002 put ε inside
-    the root, √(v̂_t + ε): ``eps_inside_sqrt=True`` (and deck 002 uses β2 = 0.99).
+    Slides: the MNIST workshop is this formula with these defaults; the lectures on
+    optimization algorithms and on parameter tuning put ε inside the root, √(v̂_t + ε):
+    ``eps_inside_sqrt=True`` (and the parameter-tuning lecture uses β2 = 0.99).
     """
 
     checks = {

@@ -1,4 +1,5 @@
-"""Gradient clipping (deck 002): keep one bad batch's huge gradient from throwing θ far away.
+"""Gradient clipping (the lecture on parameter tuning): keep one bad batch's huge gradient
+from throwing θ far away.
 
     by value:  g ← max(min(g, b), a)                  each coordinate into [a, b]
     by norm:   g ← (b / ‖g‖) g   when ‖g‖ > b        the direction kept, the length capped

@@ -1,4 +1,4 @@
-"""The exponentially weighted moving average (SPEC §6, the London temperatures of deck 000).
+"""The exponentially weighted moving average (the slides' example: London temperatures).
 
     v_t = β v_{t-1} + (1 - β) x_t,   v_0 = 0
     bias-corrected:  v̂_t = v_t / (1 - β^t)

@@ -1,6 +1,6 @@
 """The pieces every update rule is built from: running estimates of a parameter's gradients.
 
-SPEC §6's unified formula (deck 002) reads every rule as one update,
+The unified formula of the lecture on parameter tuning reads every rule as one update,
 
     Δθ_t = -α_t · M_t / √(G_t + ε),   M_t = φ(g_1, ..., g_t),   G_t = ψ(g_1, ..., g_t)
 
@@ -140,7 +140,8 @@ class HeavyBall:
 
 @dataclass(frozen=True)
 class UpdateScale:
-    """AdaDelta's unit correction, in place of a learning rate (deck 004: "r replaces the lr").
+    """AdaDelta's unit correction, in place of a learning rate (the MNIST
+    workshop: "r replaces the lr").
 
     Δ_t = √(r_{t-1} + ε) · d_t, then r_t = ρ r_{t-1} + (1 - ρ) Δ_t²: the direction d_t is
     scaled by the root mean square of the past updates, so Δθ has θ's units.

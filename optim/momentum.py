@@ -1,14 +1,15 @@
 """Gradient descent with and without momentum: SGD, Momentum (EMA form), NAG (look-ahead).
 
-Three ways to write momentum appear in the course (SPEC §6):
+Three ways to write momentum appear in the course:
 
 - PyTorch's ``SGD(momentum=μ)``: b_t = μ b_{t-1} + (1 - d) g_t (b_1 = g_1), θ ← θ - α_t b_t.
-- The slides' EMA form (deck 000), ``Momentum``: v_t = β v_{t-1} + (1 - β) g_t, v_0 = 0,
-  θ ← θ - α v_t. Since v_t = (1 - β) b_t, it is SGD(lr = α(1 - β), momentum = β) exactly.
-- The slides' classic form (decks 002, 004), ``Momentum(form="classic")``: v_t = ρ v_{t-1}
-  + η_t g_t, θ ← θ - v_t. The same as SGD(lr = η, momentum = ρ) while the lr is constant;
-  under a schedule each gradient keeps its own step's lr, where PyTorch rescales the
-  whole buffer by the current one.
+- The slides' EMA form (the lecture on optimization algorithms), ``Momentum``:
+  v_t = β v_{t-1} + (1 - β) g_t, v_0 = 0, θ ← θ - α v_t. Since v_t = (1 - β) b_t, it is
+  SGD(lr = α(1 - β), momentum = β) exactly.
+- The slides' classic form (the lecture on parameter tuning, the MNIST workshop),
+  ``Momentum(form="classic")``: v_t = ρ v_{t-1} + η_t g_t, θ ← θ - v_t. The same as
+  SGD(lr = η, momentum = ρ) while the lr is constant; under a schedule each gradient keeps
+  its own step's lr, where PyTorch rescales the whole buffer by the current one.
 
 ``NAG`` is the classic form with the gradient taken at the look-ahead point θ - ρ v.
 """
@@ -23,7 +24,7 @@ from .update_rule import UpdateRule
 
 
 def classic_momentum(rho: float) -> UpdateRule:
-    """v_t = ρ v_{t-1} + α_t g_t, θ ← θ - v_t: the lr goes into the velocity (decks 002, 004)."""
+    """v_t = ρ v_{t-1} + α_t g_t, θ ← θ - v_t: the lr goes into the velocity (classic form)."""
     return UpdateRule(then=(HeavyBall("velocity", rho),), lr_inside_momentum=True)
 
 
@@ -32,8 +33,8 @@ class SGD(Optimizer):
 
     θ ← θ - α_t b_t, with b_1 = g_1 (the first step is not damped). ``nesterov=True``
     steps along g_t + μ b_t instead, PyTorch's rewriting of Nesterov's method whose
-    iterates are the look-ahead points of ``NAG`` (SPEC §6). ``weight_decay`` λ adds λθ
-    to the gradient, which for SGD is the slide's θ ← (1 - αλ)θ - α g (deck 001).
+    iterates are the look-ahead points of ``NAG``. ``weight_decay`` λ adds λθ to the
+    gradient, which for SGD is the slides' weight decay θ ← (1 - αλ)θ - α g.
     """
 
     checks = {
@@ -73,7 +74,7 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Momentum in the slides' EMA form (deck 000): φ = EMA(g), ψ = 1.
+    """Momentum in the EMA form of the lecture on optimization algorithms: φ = EMA(g), ψ = 1.
 
     v_t = β v_{t-1} + (1 - β) g_t, v_0 = 0;  θ ← θ - α v_t.  (β = 0.9: about 10 steps)
 
@@ -81,8 +82,8 @@ class Momentum(Optimizer):
     dampening=β)`` (whose first step takes g_1 undamped). v is Adam's first moment
     without the bias correction, and kept under the same name, ``exp_avg``.
 
-    ``form="classic"`` is the slides' other form (decks 002, 004): v_t = β v_{t-1} + α_t g_t,
-    θ ← θ - v_t, the velocity kept as ``velocity``.
+    ``form="classic"`` is the slides' other form (the lecture on parameter tuning, the MNIST
+    workshop): v_t = β v_{t-1} + α_t g_t, θ ← θ - v_t, the velocity kept as ``velocity``.
     """
 
     checks = {"beta": decay_rate, "form": one_of("ema", "classic")}
@@ -97,7 +98,7 @@ class Momentum(Optimizer):
 
 
 class NAG(Optimizer):
-    """Nesterov's accelerated gradient in the slides' look-ahead form (decks 002, 004).
+    """Nesterov's accelerated gradient in the slides' look-ahead form.
 
     θ̂ = θ_{t-1} - ρ v_{t-1};  g_t = ∇J(θ̂);  v_t = ρ v_{t-1} + η g_t;  θ_t = θ_{t-1} - v_t.
 

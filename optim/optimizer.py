@@ -2,8 +2,8 @@
 
 A parameter is anything with ``.data`` and ``.grad``: a ``Value`` (floats) or a
 ``Tensor`` (numpy arrays). ``step()`` moves every parameter that has a gradient by its
-rule's update (``UpdateRule``, SPEC §6's unified formula), replacing ``.data`` with a new
-number or array of the same type and dtype. A subclass says which rule by defining
+rule's update (``UpdateRule``, the unified Δθ_t = -α_t φ_t / √(ψ_t + ε)), replacing
+``.data`` with a new number or array of the same type and dtype. A subclass says which rule by defining
 ``rule()``, built afresh at every step from its current hyperparameters, which are plain
 attributes: read them, or set them between steps (``opt.lr = 0.01``).
 

@@ -1,4 +1,8 @@
-"""Learning-rate schedules (SPEC §7): each a small object called with the step, ``lr = schedule(t)``.
+"""Learning-rate schedules: each a small object called with the step, ``lr = schedule(t)``.
+
+The formulas are the course's: most from the lecture on parameter tuning (piecewise, inverse
+time, exponential, cosine, warmup, cyclic, SGDR), step and linear decay from the slides on
+neural-network optimization, 1/(1 + decay·epoch) from the lecture on optimization algorithms.
 
 t counts updates from 0: the k-th update (k = 0, 1, ...) uses ``schedule(k)``, PyTorch's
 convention, which is what ``Optimizer(params, lr=schedule)`` does. A schedule is a pure
@@ -22,7 +26,7 @@ learning rate:
     per_epoch           another schedule, advanced once per epoch
     sequence            several schedules one after another        PyTorch SequentialLR
 
-Where the slides and PyTorch differ (SPEC §7), each docstring says what is implemented:
+Where the slides and PyTorch differ, each docstring says what is implemented:
 ``cosine_decay`` holds α_min after T (PyTorch rises again), ``warmup`` does not start at
 lr 0 unless asked (the slide's (t/T')·α0 does), and ``cyclic`` and ``sgdr`` take the
 slide's ``decay`` of the bounds at each cycle (PyTorch only through LambdaLR).
@@ -135,7 +139,7 @@ class constant(Schedule):
 
 
 class step_decay(Schedule):
-    """α_t = α0 · γ^⌊t / step_size⌋: multiply by γ every ``step_size`` steps (decks 001, 003).
+    """α_t = α0 · γ^⌊t / step_size⌋: multiply by γ every ``step_size`` steps (step decay).
 
     PyTorch's ``StepLR(step_size, gamma)``. γ is in (0, 1]: to divide by 10, pass 0.1.
     """
@@ -154,7 +158,7 @@ class step_decay(Schedule):
 class multistep_decay(Schedule):
     """α_t = α0 · γ^(number of milestones <= t): multiply by γ at each milestone.
 
-    PyTorch's ``MultiStepLR(milestones, gamma)``. The ResNet recipe of SPEC §7, ×0.1 at
+    PyTorch's ``MultiStepLR(milestones, gamma)``. The slides' ResNet recipe, ×0.1 at
     epochs 30, 60 and 90, is ``per_epoch(multistep_decay(lr, [30, 60, 90]), steps_per_epoch)``.
     """
 
@@ -170,7 +174,7 @@ class multistep_decay(Schedule):
 
 
 class piecewise_constant(Schedule):
-    """α_t = α0 · β_i for T_i <= t < T_{i+1}, and α0 before T_1 (deck 002).
+    """α_t = α0 · β_i for T_i <= t < T_{i+1}, and α0 before T_1 (piecewise constant).
 
     After T_1, T_2, ..., T_m steps (``boundaries``) the rate becomes β_1, β_2, ..., β_m
     (``factors``) times the *initial* rate: unlike ``multistep_decay`` the factors do not
@@ -196,9 +200,9 @@ class piecewise_constant(Schedule):
 
 
 class inverse_time_decay(Schedule):
-    """α_t = α0 / (1 + β t), β = ``decay_rate`` (deck 002's inverse time decay).
+    """α_t = α0 / (1 + β t), β = ``decay_rate`` (the slides' inverse time decay).
 
-    Deck 000's α = α0 / (1 + decay_rate · epoch) is
+    The lecture on optimization algorithms decays per epoch, α = α0 / (1 + decay_rate · epoch):
     ``per_epoch(inverse_time_decay(lr, decay_rate), steps_per_epoch)``.
     """
 
@@ -213,7 +217,7 @@ class inverse_time_decay(Schedule):
 
 
 class exponential_decay(Schedule):
-    """α_t = α0 · γ^t (deck 002, β < 1 there). PyTorch's ``ExponentialLR(gamma)``; γ in (0, 1]."""
+    """α_t = α0 · γ^t (β^t, β < 1, on the slides). PyTorch's ``ExponentialLR(gamma)``; γ in (0, 1]."""
 
     fields = ("lr", "gamma")
 
@@ -226,7 +230,7 @@ class exponential_decay(Schedule):
 
 
 class natural_exp_decay(Schedule):
-    """α_t = α0 · exp(-β t), β = ``rate`` (deck 002): ``exponential_decay`` with γ = e^(-β)."""
+    """α_t = α0 · exp(-β t), β = ``rate``: ``exponential_decay`` with γ = e^(-β)."""
 
     fields = ("lr", "rate")
 
@@ -241,7 +245,7 @@ class natural_exp_decay(Schedule):
 class cosine_decay(Schedule):
     """α_t = α_min + ½(α0 - α_min)(1 + cos(π t / T)) for t <= T, and α_min after T.
 
-    T = ``total_steps``. With α_min = 0 this is deck 002's ½ α0 (1 + cos(tπ/T)). The same
+    T = ``total_steps``. With α_min = 0 this is the slides' ½ α0 (1 + cos(tπ/T)). The same
     as PyTorch's ``CosineAnnealingLR(T_max=T, eta_min=α_min)`` for t <= T; after T this
     one is *held at α_min*, where PyTorch's rises again (a cosine of period 2T). For
     restarts use ``sgdr``.
@@ -262,7 +266,7 @@ class cosine_decay(Schedule):
 
 class linear_decay(Schedule):
     """α_t = α0 + (α_end - α0) · min(t, T) / T: a straight line from α0 down to α_end over T
-    steps, then α_end (deck 001's linear decay).
+    steps, then α_end (the slides' linear decay).
 
     PyTorch's ``LinearLR(start_factor=1, end_factor=α_end/α0, total_iters=T)``.
     """
@@ -292,7 +296,7 @@ class warmup(Schedule):
     so the first update already moves (lr = schedule(0)/(T' + 1)) and the ramp rises in
     equal steps into schedule(0) at t = T'. That is PyTorch's
     ``LinearLR(start_factor=1/(T'+1), total_iters=T')`` followed by the schedule in a
-    ``SequentialLR`` with milestone T'. ``from_zero=True`` is deck 002's
+    ``SequentialLR`` with milestone T'. ``from_zero=True`` is the slides'
 
         α_t = (t / T') · schedule(0),
 
@@ -318,7 +322,7 @@ class warmup(Schedule):
 class per_epoch(Schedule):
     """α_t = schedule(⌊t / steps_per_epoch⌋): ``schedule`` counts epochs, not updates.
 
-    ``per_epoch(inverse_time_decay(a0, decay_rate), 100)`` is deck 000's
+    ``per_epoch(inverse_time_decay(a0, decay_rate), 100)`` is the slides'
     α0 / (1 + decay_rate · epoch) with 100 mini-batches per epoch.
     """
 
@@ -373,7 +377,7 @@ class sequence(Schedule):
 class cyclic(Schedule):
     """Triangular cycles of 2Δ steps (Δ = ``step_size`` up, Δ down) between ``base_lr`` and
     ``max_lr``: PyTorch's ``CyclicLR`` with ``step_size_up = step_size_down = Δ``, and
-    deck 002's triangular cycle whose bounds shrink every cycle.
+    the slides' triangular cycle whose bounds shrink every cycle.
 
     In cycle m = ⌊1 + t / (2Δ)⌋ (counting from 1), with b = |t/Δ - 2m + 1| (1 at the
     ends of the cycle, 0 at its peak):
@@ -386,7 +390,7 @@ class cyclic(Schedule):
         "triangular2"  s = 1 / 2^(m-1): the amplitude halves every cycle, the floor stays
         "exp_range"    s = γ^t, γ = ``gamma`` in (0, 1], t the total step count
 
-    and d = ``decay`` in (0, 1] multiplies both bounds every cycle: deck 002's
+    and d = ``decay`` in (0, 1] multiplies both bounds every cycle: the slides'
     α_min^m = d^(m-1) base_lr and α_max^m = d^(m-1) max_lr, so that with "triangular"
     α_t = α_min^m + (α_max^m - α_min^m) max(0, 1 - b). PyTorch has no decay (d = 1).
     """
@@ -425,7 +429,7 @@ class cyclic(Schedule):
 
 
 class sgdr(Schedule):
-    """Cosine decay with warm restarts (SGDR, deck 002; PyTorch's CosineAnnealingWarmRestarts).
+    """Cosine decay with warm restarts (SGDR; PyTorch's CosineAnnealingWarmRestarts).
 
     Cycle i = 0, 1, ... lasts T_i = T_0 · T_mult^i steps; within it, T_cur counts the steps
     since the restart and
@@ -433,7 +437,7 @@ class sgdr(Schedule):
         α_t = d^i · (lr_min + ½(lr_max - lr_min)(1 + cos(π T_cur / T_i)))
 
     so every cycle starts at its peak and falls towards its floor; d = ``decay`` in (0, 1]
-    multiplies both bounds at each restart: deck 002's α_max^m and α_min^m that fall
+    multiplies both bounds at each restart: the slides' α_max^m and α_min^m that fall
     with m (with lr_min = 0, only the peak). With d = 1 this is PyTorch's schedule,
     which never lowers the peak. T_mult is an integer >= 1 (the period T_m = T_{m-1}·k).
     """

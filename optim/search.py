@@ -1,4 +1,4 @@
-"""Hyperparameter search (SPEC §8): random trials, log-scale sampling, coarse to fine.
+"""Hyperparameter search as the slides teach it: random trials, log-scale sampling, coarse to fine.
 
 A *space* maps each hyperparameter's name to where its values come from:
 
@@ -8,12 +8,13 @@ A *space* maps each hyperparameter's name to where its values come from:
   narrow.
 
 Scale parameters (learning rate, weight decay) belong on a log axis: for α in [1e-4, 1]
-draw r = -4·U(0, 1) and take α = 10^r (deck 000), so every decade gets the same share of
-the trials, where a uniform draw puts 90% of them in [0.1, 1]. That is ``log_uniform``.
+draw r = -4·U(0, 1) and take α = 10^r (the lecture on optimization algorithms), so every
+decade gets the same share of the trials, where a uniform draw puts 90% of them in
+[0.1, 1]. That is ``log_uniform``.
 
 The objective maps a dict of parameters to a score, lower is better (a validation loss):
 ``objective(params) -> float``. Trials are independent, so they can run in parallel
-(deck 000's "caviar" strategy, many models at once, against "panda", babysitting one):
+(the lecture's "caviar" strategy, many models at once, against "panda", babysitting one):
 pass any ``concurrent.futures.Executor``, e.g. a ``ProcessPoolExecutor`` or
 dask.distributed's ``Client.get_executor()``. Every parameter is drawn in this process
 from the seeded ``rng`` before any trial runs, so the same seed gives the same trials
@@ -263,11 +264,12 @@ def narrow(space: Space, center: Mapping[str, Any], zoom: float) -> dict:
 
 def coarse_to_fine(objective: Objective, space: Space, rounds: int, n_trials: int, zoom: float = 0.3,
                    rng: Any = None, executor: concurrent.futures.Executor | None = None) -> list[Trial]:
-    """Search wide, then zoom in (deck 000): ``rounds`` rounds of ``random_search`` with
-    ``n_trials`` trials each; after every round each ``Uniform``/``LogUniform`` range of the
-    space becomes ``zoom`` (in (0, 1]) times as wide, centred on the best trial so far
-    (see ``narrow``). Choices lists and plain samplers are drawn from as they are. If no
-    trial has succeeded yet the space stays as it was.
+    """Search wide, then zoom in (the slides' coarse to fine): ``rounds`` rounds of
+    ``random_search`` with ``n_trials`` trials each; after every round each
+    ``Uniform``/``LogUniform`` range of the space becomes ``zoom`` (in (0, 1]) times as
+    wide, centred on the best trial so far (see ``narrow``). Choices lists and plain
+    samplers are drawn from as they are. If no trial has succeeded yet the space stays as
+    it was.
 
     Returns every trial of every round, best first; ``trial.round`` says which round
     (0, 1, ...) drew it and ``trial.number`` counts all trials in drawing order.

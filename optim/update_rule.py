@@ -1,9 +1,9 @@
-"""``UpdateRule``: SPEC §6's unified formula, one step for one parameter.
+"""``UpdateRule``: the slides' unified update formula, one step for one parameter.
 
     g   ← g + λθ                                      (coupled weight decay, L2)
     θ   ← (1 - α_t λ) θ                               (or decoupled weight decay, AdamW)
     d_t = φ_t / (√ψ_t + ε)                            (PyTorch: ε outside the root)
-    d_t = φ_t / √(ψ_t + ε)                            (``eps_inside_sqrt``: decks 000, 002)
+    d_t = φ_t / √(ψ_t + ε)                            (``eps_inside_sqrt``: two lectures' form)
     d_t = φ_t                                         (ψ = 1: SGD, Momentum)
     d_t ← stage(d_t) for each of ``then``             (RMSprop's momentum, AdaDelta's scale)
     θ   ← θ - α_t d_t

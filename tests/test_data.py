@@ -1,6 +1,6 @@
-"""nn.data: the batch arithmetic of SPEC §5's homework, a fresh shuffle every epoch, splits
-that partition the data, K-fold against scikit-learn's KFold, cross-validation and early
-stopping that puts the best parameters back."""
+"""nn.data: the batch arithmetic of the slides' homework (N = 100000, B = 100 or 128), a fresh
+shuffle every epoch, splits that partition the data, K-fold against scikit-learn's KFold,
+cross-validation and early stopping that puts the best parameters back."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def indexed(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([index, 2 * index], axis=1).astype(float), index
 
 
-# -- batches: SPEC §5's numbers ----------------------------------------------------------------
+# -- batches: the homework's numbers -----------------------------------------------------------
 
 
 def test_homework_batch_size_100_gives_1000_batches_and_30_epochs():

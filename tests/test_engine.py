@@ -1,4 +1,5 @@
-"""The scalar engine: SPEC §1's worked example, the backward loop, higher-order grad, errors."""
+"""The scalar engine: the slides' worked example f = (x + y) z, the backward loop, higher-order
+grad, errors."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def worked_example():
     return x, y, z, q, f
 
 
-# -- SPEC §1: f = (x + y) z at x = -2, y = 5, z = -4 -----------------------------------
+# -- the worked example: f = (x + y) z at x = -2, y = 5, z = -4 ------------------------
 
 
 def test_worked_example_forward_and_backward():

@@ -1,4 +1,4 @@
-"""nn.fit, nn.evaluate, nn.predict and the History of a run (SPEC §5's training loop)."""
+"""nn.fit, nn.evaluate, nn.predict and the History of a run (the slides' mini-batch training loop)."""
 
 from __future__ import annotations
 

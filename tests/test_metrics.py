@@ -27,7 +27,7 @@ from nn.metrics import (
 
 PROPERTY = settings(max_examples=150, deadline=None)
 
-# deck 002: y has 10 labels, ŷ only 9
+# the slides' metrics example: y has 10 labels, ŷ only 9
 SLIDE_Y = [0, 1, 1, 1, 0, 1, 0, 1, 1, 0]
 SLIDE_Y_HAT = [1, 1, 1, 1, 0, 0, 0, 1, 0]
 

@@ -1,6 +1,7 @@
-"""Initializers (SPEC §4): each one's spread on a large tensor within 2% of its formula, the
-bounds of the uniform ones, seeding, in-place filling; and the init table's quantitative
-claim on a 6-layer net (He keeps ReLU activations alive, Xavier lets them shrink)."""
+"""Initializers (the slides on parameter initialization): each one's spread on a large tensor
+within 2% of its formula, the bounds of the uniform ones, seeding, in-place filling; and the
+init table's quantitative claim on a 6-layer net (He keeps ReLU activations alive, Xavier lets
+them shrink)."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def test_linear_takes_an_initializer_by_name_or_as_a_function():
     assert abs(standard.std() - 1) < 0.02
 
 
-# -- the init table (SPEC §4, deck 004), its quantitative part ------------------------------
+# -- the MNIST workshop's init table, its quantitative part -----------------------------------
 
 
 def layer_stds(init, activation, depth=6, width=100, seed=0):

@@ -105,7 +105,7 @@ def test_cross_entropy_one_hot_equals_class_indices_and_the_slides_gradient():
     loss_b.backward()
     assert loss_a.item() == pytest.approx(loss_b.item(), rel=1e-14)
     softmax = np.exp(LOGITS) / np.exp(LOGITS).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(a.grad, softmax - Y, rtol=1e-12, atol=1e-15)  # SPEC §1: dZ3 = A3 - Y
+    np.testing.assert_allclose(a.grad, softmax - Y, rtol=1e-12, atol=1e-15)  # MNIST net: dZ3 = A3 - Y
     np.testing.assert_allclose(b.grad, softmax - Y, rtol=1e-12, atol=1e-15)
 
 
@@ -234,8 +234,8 @@ def test_multi_margin_loss_divided_by_the_class_count_equals_torch(torch, reduct
     np.testing.assert_allclose(slide, 4 * pytorch, rtol=1e-14)  # C = 4 classes
 
 
-def test_spec_multiclass_hinge_with_a_weight_penalty_needs_no_hand_derivation(torch):
-    # SPEC §1: L = mean_i sum_{j != y_i} max(0, s_j - s_{y_i} + 1) + R(W), R = sum W^2, s = W2 max(0, W1 x)
+def test_slides_multiclass_hinge_with_a_weight_penalty_needs_no_hand_derivation(torch):
+    # the slides: L = mean_i sum_{j != y_i} max(0, s_j - s_{y_i} + 1) + R(W), R = sum W^2, s = W2 max(0, W1 x)
     rng = np.random.default_rng(5)
     X, y = rng.standard_normal((8, 5)), rng.integers(0, 3, 8)
     model = nn.Sequential(nn.Linear(5, 6, bias=False, rng=1), nn.ReLU(), nn.Linear(6, 3, bias=False, rng=2))
@@ -353,7 +353,7 @@ def test_bias_names(name, bias):
 
 
 def test_l2_gradient_step_is_weight_decay():
-    # SPEC §3: θ ← θ - η(∇L + λθ) = (1 - ηλ)θ - η∇L
+    # L2 is weight decay: θ ← θ - η(∇L + λθ) = (1 - ηλ)θ - η∇L
     model, X, y = _model(), np.ones((2, 3)), np.zeros((2, 2))
     eta, lam = 0.1, 0.01
     data_loss = F.mse_loss(model(X), y)

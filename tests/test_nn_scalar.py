@@ -70,7 +70,7 @@ def test_module_calls_tag_nodes_with_scopes():
 
 
 def test_one_sgd_step_lowers_a_squared_loss():
-    # SPEC §1 homework: a small ReLU net, loss 1/2 (y - yhat)^2, one update with lr 1, x = (0.2, 0.3)
+    # the slides' homework: a small ReLU net, loss 1/2 (y - yhat)^2, one update with lr 1, x = (0.2, 0.3)
     model = nn.MLP(2, [3, 1], seed=3)
     x, y = [0.2, 0.3], 1.0
 

@@ -1,4 +1,4 @@
-"""optim.EMA: the exponentially weighted average of deck 000 on a London-temperature-like series."""
+"""optim.EMA: the exponentially weighted average of the slides on a London-temperature-like series."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Update rules: torch.optim as the oracle, SPEC §6's identities, and each slide formula.
+"""Update rules: torch.optim as the oracle, the unified formula's identities, and each slide formula.
 
 One float64 problem for everything: three parameters (a scalar, a vector, a matrix),
 each coordinate with its own curvature, a cubic term and a fixed "mini-batch" noise per
@@ -190,7 +190,7 @@ def test_classic_momentum_is_torch_sgd_only_while_lr_is_constant(torch):
     assert np.abs(scheduled - theirs).max() > 1e-3  # PyTorch rescales the whole buffer by the current lr
 
 
-# -- SPEC §6 identities within the library ----------------------------------------------
+# -- the unified formula's identities within the library -----------------------------------
 
 
 def test_momentum_equals_sgd_with_scaled_lr():
@@ -240,13 +240,13 @@ def assert_same_path(opt_factory, update, state, tol=1e-12):
 def test_sgd_with_weight_decay_is_the_slide_formula():
     eta, lam = 0.05, 0.2
 
-    def update(theta, g, s, k):  # deck 001: θ ← (1 - ηλ)θ - ηg
+    def update(theta, g, s, k):  # the slides' weight decay: θ ← (1 - ηλ)θ - ηg
         return (1 - eta * lam) * theta - eta * g
 
     assert_same_path(lambda p: optim.SGD(p, lr=eta, weight_decay=lam), update, {})
 
 
-def test_momentum_ema_form_deck_000():
+def test_momentum_ema_form_of_the_optimization_algorithms_lecture():
     alpha, beta = 0.2, 0.9
 
     def update(theta, g, s, k):  # v = βv + (1-β)dW; W := W - αv
@@ -256,7 +256,7 @@ def test_momentum_ema_form_deck_000():
     assert_same_path(lambda p: optim.Momentum(p, lr=alpha, beta=beta), update, {"v": 0.0})
 
 
-def test_classic_momentum_deck_004_under_a_schedule():
+def test_classic_momentum_of_the_mnist_workshop_under_a_schedule():
     rho = 0.9
 
     def update(theta, g, s, k):  # v_t = αv_{t-1} + ηg_t; θ_t = θ_{t-1} - v_t
@@ -297,7 +297,7 @@ def adagrad_update(eta, eps, eps_inside):
     return update
 
 
-def test_adagrad_deck_002_puts_eps_inside_the_root():
+def test_adagrad_of_the_tuning_lecture_puts_eps_inside_the_root():
     # Δθ = -α/√(G_t + ε) ⊙ g_t; a large ε so that its place shows
     update = adagrad_update(0.5, 0.1, eps_inside=True)
     assert_same_path(lambda p: optim.Adagrad(p, lr=0.5, eps=0.1, eps_inside_sqrt=True), update, {"r": 0.0})
@@ -306,7 +306,7 @@ def test_adagrad_deck_002_puts_eps_inside_the_root():
     assert np.abs(outside - slide_run(update, {"r": 0.0})).max() > 1e-3
 
 
-def test_adagrad_deck_004_is_torch_form_with_eps_1e_6():
+def test_adagrad_of_the_mnist_workshop_is_torch_form_with_eps_1e_6():
     # Δθ = η/(ε + √r_t) ⊙ g_t, ε = 1e-6
     update = adagrad_update(0.5, 1e-6, eps_inside=False)
     assert_same_path(lambda p: optim.Adagrad(p, lr=0.5, eps=1e-6), update, {"r": 0.0})
@@ -321,13 +321,13 @@ def rmsprop_update(eta, beta, eps, eps_inside):
     return update
 
 
-def test_rmsprop_deck_000_has_no_eps():
+def test_rmsprop_of_the_optimization_algorithms_lecture_has_no_eps():
     # S = βS + (1-β)dW²; W := W - α dW/√S
     update = rmsprop_update(0.01, 0.9, 0.0, eps_inside=False)
     assert_same_path(lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, eps=0.0), update, {"r": 0.0})
 
 
-def test_rmsprop_deck_002_puts_eps_inside_the_root():
+def test_rmsprop_of_the_tuning_lecture_puts_eps_inside_the_root():
     # Δθ = -α/√(G_t + ε) ⊙ g_t
     update = rmsprop_update(0.01, 0.9, 0.01, eps_inside=True)
     assert_same_path(
@@ -335,7 +335,7 @@ def test_rmsprop_deck_002_puts_eps_inside_the_root():
     )
 
 
-def test_rmsprop_deck_004_defaults():
+def test_rmsprop_mnist_workshop_defaults():
     # η = 0.001, α = 0.9, ε = 1e-8: Δθ = η/(√r + ε) ⊙ g
     update = rmsprop_update(0.001, 0.9, 1e-8, eps_inside=False)
     params = make_params()
@@ -344,7 +344,7 @@ def test_rmsprop_deck_004_defaults():
     assert np.abs(ours[-1] - ours[0]).max() > 0.01
 
 
-def test_adadelta_deck_004():
+def test_adadelta_of_the_mnist_workshop():
     # ε = 1e-5, ρ = 0.9: s = ρs + (1-ρ)g²; Δθ = √((r+ε)/(s+ε)) g; θ -= Δθ; r = ρr + (1-ρ)Δθ²
     rho, eps = 0.9, 1e-5
 
@@ -373,14 +373,14 @@ def adam_update(eta, beta1, beta2, eps, eps_inside, decay=0.0):
     return update
 
 
-def test_adam_deck_004_defaults():
+def test_adam_mnist_workshop_defaults():
     # Δθ = η m̂_t / (ε + √v̂_t), β1 = 0.9, β2 = 0.999, ε = 1e-8
     update = adam_update(0.05, 0.9, 0.999, 1e-8, eps_inside=False)
     assert_same_path(lambda p: optim.Adam(p, lr=0.05), update, {"m": 0.0, "v": 0.0})
 
 
-def test_adam_deck_000_and_002_put_eps_inside_the_root():
-    # W := W - α v̂ / √(Ŝ + ε); deck 002: β2 = 0.99. A large ε so that its place shows.
+def test_adam_of_the_two_lectures_puts_eps_inside_the_root():
+    # W := W - α v̂ / √(Ŝ + ε); the tuning lecture: β2 = 0.99. A large ε so that its place shows.
     for beta2 in (0.999, 0.99):
         update = adam_update(0.05, 0.9, beta2, 1e-3, eps_inside=True)
         assert_same_path(

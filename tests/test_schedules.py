@@ -1,5 +1,6 @@
-"""Learning-rate schedules: PyTorch's lr_scheduler as the oracle, each slide formula of SPEC §7
-written out again here, optimizers driven by a schedule, and bad arguments."""
+"""Learning-rate schedules: PyTorch's lr_scheduler as the oracle, each slide formula (step,
+inverse time, cosine, warmup, cyclic, SGDR, ...) written out again here, optimizers driven by
+a schedule, and bad arguments."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def test_same_lr_as_torch_for_200_steps(torch, schedule, lr, make):
 
 
 def test_per_epoch_is_a_torch_scheduler_stepped_once_per_epoch(torch):
-    # the ResNet recipe of SPEC §7: x0.1 at epochs 30, 60, 90 (here 4 updates per epoch)
+    # the slides' ResNet recipe: x0.1 at epochs 30, 60, 90 (here 4 updates per epoch)
     schedule = S.per_epoch(S.multistep_decay(0.1, [30, 60, 90]), steps_per_epoch=4)
     theirs = torch_lrs(torch, lambda o, L: L.MultiStepLR(o, [30, 60, 90]), 0.1, steps=400, steps_per_epoch=4)
     np.testing.assert_allclose(ours(schedule, 400), theirs, rtol=0, atol=1e-12)
@@ -143,7 +144,7 @@ def test_cosine_decay_is_held_at_lr_min_where_torch_rises_again(torch):
     assert theirs[75] == pytest.approx(0.055)
 
 
-# -- the slides' formulas (SPEC §7), written out independently --------------------------------
+# -- the slides' formulas, written out independently -----------------------------------------
 
 
 def test_piecewise_constant_is_a0_times_beta_i_from_t_i_on():
@@ -161,12 +162,13 @@ def test_piecewise_constant_factors_do_not_compound_where_multistep_ones_do():
     assert S.piecewise_constant(1.0, [10, 20], [0.5, 0.5])(20) == 0.5
 
 
-def test_inverse_time_decay_and_deck_000s_one_over_one_plus_decay_times_epoch():
+def test_inverse_time_decay_and_the_lectures_one_over_one_plus_decay_times_epoch():
     schedule = S.inverse_time_decay(0.5, decay_rate=0.1)
     for t in range(STEPS):
         assert schedule(t) == pytest.approx(0.5 / (1 + 0.1 * t), abs=1e-15)
     assert schedule(10) == pytest.approx(0.25) and schedule(90) == pytest.approx(0.05)
-    # deck 000: a = a0 / (1 + decay_rate * epoch_num), a0 = 0.2, decay_rate = 1, 10 batches per epoch
+    # the lecture on optimization algorithms: a = a0 / (1 + decay_rate * epoch_num), a0 = 0.2,
+    # decay_rate = 1, 10 batches per epoch
     per_epoch = S.per_epoch(S.inverse_time_decay(0.2, decay_rate=1.0), steps_per_epoch=10)
     expected = [0.2, 0.2, 0.1, 0.1, 0.2 / 3, 0.05]
     assert [per_epoch(t) for t in (0, 9, 10, 19, 20, 35)] == pytest.approx(expected)
@@ -201,7 +203,7 @@ def test_linear_decay_is_a_straight_line_then_flat():
 
 def test_warmup_conventions_at_t_zero():
     after = S.cosine_decay(0.1, total_steps=50)
-    slide = S.warmup(after, warmup_steps=5, from_zero=True)  # deck 002: (t / T') a0
+    slide = S.warmup(after, warmup_steps=5, from_zero=True)  # the slides' warmup: (t / T') a0
     assert [slide(t) for t in range(5)] == pytest.approx([0.0, 0.02, 0.04, 0.06, 0.08])
     assert slide(0) == 0.0  # the slide's first update moves nothing
     default = S.warmup(after, warmup_steps=5)  # (t + 1) / (T' + 1) a0
@@ -212,7 +214,7 @@ def test_warmup_conventions_at_t_zero():
 
 
 def slide_triangular(t, delta, a_min, a_max, decay):
-    """Deck 002, literally: m = floor(1 + t/(2 dT)), b = |t/dT - 2m + 1|, bounds of cycle m."""
+    """The slides' formula, literally: m = floor(1 + t/(2 dT)), b = |t/dT - 2m + 1|, bounds of cycle m."""
     m = math.floor(1 + t / (2 * delta))
     b = abs(t / delta - 2 * m + 1)
     low, high = a_min * decay ** (m - 1), a_max * decay ** (m - 1)
@@ -243,7 +245,7 @@ def test_triangular2_halves_the_amplitude_while_the_floor_stays():
 
 
 def slide_sgdr(steps, a_max, a_min, T0, k, decay):
-    """Deck 002, literally: cosine from the cycle's bounds, T_m = T_{m-1} k, the bounds of cycle
+    """The slides' SGDR, literally: cosine from the cycle's bounds, T_m = T_{m-1} k, the bounds of cycle
     m multiplied by decay^(m-1)."""
     lrs, T_m, T_cur, m = [], T0, 0, 1
     for _ in range(steps):

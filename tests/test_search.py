@@ -1,5 +1,5 @@
 """Hyperparameter search: log-scale sampling, random search (seeded, sorted, failures recorded,
-on a process pool) and coarse to fine (SPEC §8)."""
+on a process pool) and coarse to fine, as the lecture on optimization algorithms teaches them."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_log_uniform_gives_each_decade_a_quarter_of_the_samples():
     per_decade, _ = np.histogram(samples, bins=[1e-4, 1e-3, 1e-2, 1e-1, 1.0])
     assert per_decade.sum() == 10_000
     assert np.all(np.abs(per_decade - 2500) < 150), per_decade  # binomial sd is about 43
-    # deck 000's contrast: a linear axis puts about 90% in [0.1, 1] and almost nothing below 1e-2
+    # the lecture's contrast: a linear axis puts about 90% in [0.1, 1] and almost nothing below 1e-2
     linear = np.random.default_rng(0).uniform(1e-4, 1.0, size=10_000)
     linear_per_decade, _ = np.histogram(linear, bins=[1e-4, 1e-3, 1e-2, 1e-1, 1.0])
     assert 0.88 < linear_per_decade[3] / 10_000 < 0.92 and linear_per_decade[:2].sum() < 150

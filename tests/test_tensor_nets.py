@@ -1,4 +1,5 @@
-"""SPEC §1's two nets on the tensor engine: autodiff equals the slides' hand-derived backward.
+"""The slides' two nets (the 3-layer MNIST net, the numpy two-layer net) on the tensor engine:
+autodiff equals the slides' hand-derived backward.
 
 - The 3-layer MNIST net (784-64-16-10; sigmoid, tanh, softmax; rows are samples): the
   gradients of the summed cross-entropy -sum Y log A3 equal dZ3 = A3 - Y, dW3 = A2^T dZ3,
@@ -17,7 +18,7 @@ import pytest
 import autodiff
 from autodiff import Tensor
 
-# -- SPEC §1: the 3-layer MNIST net ------------------------------------------------------
+# -- the MNIST workshop's 3-layer net ----------------------------------------------------
 
 SIZES = (784, 64, 16, 10)
 BATCH = 32
@@ -183,7 +184,7 @@ def test_three_layer_net_float32_keeps_float32_and_matches_float64():
         )
 
 
-# -- SPEC §1: the numpy two-layer net (64, 1000, 100, 10) ----------------------------------
+# -- the slides' numpy two-layer net (64, 1000, 100, 10) -----------------------------------
 
 N, D_IN, H, D_OUT = 64, 1000, 100, 10
 LR = 1e-4

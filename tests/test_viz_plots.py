@@ -60,7 +60,7 @@ def test_schedules_any_callable_of_the_step():
     np.testing.assert_array_equal(lines_of(ax)["inverse"].get_xdata(), [5, 6, 7])
 
 
-def test_trajectories_over_contours_of_spec_surface():
+def test_trajectories_over_contours_of_x2_over_10_plus_y2():
     def f(x, y):
         return x**2 / 10 + y**2
 

@@ -1,4 +1,4 @@
-"""``make demo``'s table: SPEC §1's worked example, f = (x + y) * z, in text.
+"""``make demo``'s table: the slides' worked example, f = (x + y) * z at x = -2, y = 5, z = -4, in text.
 
 Every node with its value and gradient, then every edge of the backward pass with the
 chain rule in numbers: upstream x local = downstream. The same example as pictures

@@ -233,7 +233,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], Any], X: Any, y: Any,
 
 def ema(series: Iterable[float], beta: float = 0.9, bias_correction: bool = True) -> np.ndarray:
     """The exponentially weighted average v_t = beta v_(t-1) + (1 - beta) x_t, v_0 = 0
-    (t from 1), divided by 1 - beta^t when ``bias_correction`` (SPEC §6)."""
+    (t from 1), divided by 1 - beta^t when ``bias_correction``."""
     if not 0 <= beta < 1:
         raise ValueError(f"beta must be in [0, 1), got {beta}")
     values = np.asarray(list(series), dtype=float)

@@ -3,7 +3,7 @@
 The step: forward, softmax cross-entropy (mean over the batch), backward, SGD update,
 gradients cleared. Two nets, each in float32 and float64:
 
-- 784-64-16-10, sigmoid then tanh, batch 64 (SPEC §1's MNIST net);
+- 784-64-16-10, sigmoid then tanh, batch 64 (the MNIST workshop's net);
 - 784-256-128-10, ReLU, batch 128.
 
 The implementations start from the same weights and see the same batch:

@@ -1,7 +1,7 @@
 """viz rendering speed, and the step-through player's; prints one JSON line.
 
 For each renderer (graphviz when `dot` is on PATH, and matplotlib): the time to draw
-SPEC §1's worked example backward to PNG (target: well under 1 s), and a ~2,000-node
+the worked example f = (x + y) z backward to PNG (target: well under 1 s), and a ~2,000-node
 scalar MLP graph (MLP(2, [16, 16, 1]) on three points, squared-error loss) grouped by
 neuron, backward, to PNG (target: under 10 s). Each time is the median of several runs
 after one warm-up run, and covers the whole call: building the picture (which includes
