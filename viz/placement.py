@@ -185,8 +185,9 @@ def _layered_placement(keys, sizes, arrows, labels) -> Placement:
         routes.append(Route([start, control, end], "MQQ", end))
     boxes = [_rect(placed[key], sizes[key]) for key in keys]
     taken: list[tuple[float, float, float, float]] = []
-    for route, text in zip(routes, labels):
-        route.label_at = _label_beside(route, label_size(text), boxes, taken)
+    lines = [_polyline(route) for route in routes]
+    for k, (route, text) in enumerate(zip(routes, labels)):
+        route.label_at = _label_beside(route, label_size(text), boxes, taken, lines=lines[:k] + lines[k + 1:])
     return Placement("matplotlib", placed, dict(sizes), list(arrows), routes,
                      right - left + 2 * MARGIN, top - bottom + 2 * MARGIN)
 
@@ -199,6 +200,7 @@ WRAP_WIDTH = 1100.0
 SLIDE_RATIOS = (4 / 3, 16 / 9)
 MAX_ROWS = 12
 ROW_GAP = 40.0  # points between two rows, room for the arrows that run from one to the next
+MAX_CUT_ARROWS = 2  # a graph is only cut where at most this many arrows run from one row to the next
 
 
 def wrap(placement: Placement, labels: Sequence[str] = ()) -> Placement:
@@ -210,7 +212,9 @@ def wrap(placement: Placement, labels: Sequence[str] = ()) -> Placement:
     top to bottom and every second one is mirrored, so it runs right to left and the
     arrow from the end of one row to the start of the next is a short drop. Arrows within
     a row keep their path (mirrored with it); arrows between rows are drawn anew, as a
-    curve down from the tail to the head. A placement that already fits is returned as it is.
+    curve down from the tail to the head. Only lines crossed by at most ``MAX_CUT_ARROWS``
+    arrows are cuts (a chain's links; a wide net whose layers are joined by many arrows is
+    left whole: cut, it would be a tangle). A placement that already fits is returned as it is.
     """
     width, height = placement.graph_width, placement.graph_height
     if width <= WRAP_WIDTH or width / height <= SLIDE_RATIOS[1] or not placement.centres:
@@ -225,6 +229,7 @@ def wrap(placement: Placement, labels: Sequence[str] = ()) -> Placement:
         reach = max(reach, right)
     left_end, right_end = spans[0][0], reach
     crossing = _crossings(placement, cuts)
+    cuts = [c for c in cuts if crossing[c] <= MAX_CUT_ARROWS]  # a chain, not a wide net's layers
     best, best_score = None, _ratio_score(width / height)
     for rows in range(2, MAX_ROWS + 1):
         chosen = _cuts_for(cuts, crossing, left_end, right_end, rows)
@@ -338,9 +343,11 @@ def _wrapped(placement: Placement, cuts: list[float], left: float, right: float,
         redrawn.append(k)
         routes.append(_between_rows(centres, placement.sizes, tail, head, bool(route.dot_pos)))
     middle = (width / 2, height / 2)
+    lines = [_polyline(route) for route in routes]
     for k in redrawn:  # their labels beside them, on the side towards the middle of the picture
         size = label_size(labels[k] if k < len(labels) else "")
-        routes[k].label_at = _label_beside(routes[k], size, boxes, taken, towards=middle)
+        routes[k].label_at = _label_beside(routes[k], size, boxes, taken, towards=middle,
+                                           lines=lines[:k] + lines[k + 1:])
     return Placement(placement.engine, centres, placement.sizes, placement.arrows, routes, width, height,
                      placement.caption_width, placement.keys, len(rows))
 
@@ -447,19 +454,70 @@ def _point_on(route: Route, t: float) -> tuple[tuple[float, float], tuple[float,
     return (ax + t * (bx - ax), ay + t * (by - ay)), (bx - ax, by - ay)
 
 
+def _polyline(route: Route) -> tuple[tuple[float, float, float, float], list[tuple[float, float]]]:
+    """An arrow as straight pieces (curves sampled), with the rectangle around them."""
+    points: list[tuple[float, float]] = [route.points[0]]
+    codes, i = route.codes, 1
+    while i < len(route.points):
+        if codes[i] == "Q":
+            a, c, b = points[-1], route.points[i], route.points[i + 1]
+            points += [((1 - t) ** 2 * a[0] + 2 * (1 - t) * t * c[0] + t * t * b[0],
+                        (1 - t) ** 2 * a[1] + 2 * (1 - t) * t * c[1] + t * t * b[1]) for t in _SAMPLES]
+            i += 2
+        elif codes[i] == "C" and i + 2 < len(route.points):
+            a, c, d, b = points[-1], route.points[i], route.points[i + 1], route.points[i + 2]
+            points += [((1 - t) ** 3 * a[0] + 3 * (1 - t) ** 2 * t * c[0] + 3 * (1 - t) * t * t * d[0] + t**3 * b[0],
+                        (1 - t) ** 3 * a[1] + 3 * (1 - t) ** 2 * t * c[1] + 3 * (1 - t) * t * t * d[1] + t**3 * b[1])
+                       for t in _SAMPLES]
+            i += 3
+        else:
+            points.append(route.points[i])
+            i += 1
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return (min(xs), min(ys), max(xs), max(ys)), points
+
+
+_SAMPLES = [k / 10 for k in range(1, 11)]
+
+
+def _crosses(rect, line) -> bool:
+    """Whether a polyline (``_polyline``) enters the rectangle ``(x0, y0, x1, y1)``."""
+    bounds, points = line
+    if not _overlaps(rect, bounds) and not (bounds[0] == bounds[2] or bounds[1] == bounds[3]):
+        return False
+    x0, y0, x1, y1 = rect
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        low, high = 0.0, 1.0  # Liang-Barsky: the part of the segment inside the rectangle
+        for p, q in ((-(bx - ax), ax - x0), (bx - ax, x1 - ax), (-(by - ay), ay - y0), (by - ay, y1 - ay)):
+            if p == 0:
+                if q < 0:
+                    break
+                continue
+            r = q / p
+            if p < 0:
+                low = max(low, r)
+            else:
+                high = min(high, r)
+            if low > high:
+                break
+        else:
+            return True
+    return False
+
+
 def _label_beside(route: Route, size: tuple[float, float], boxes: list, taken: list,
-                  towards: tuple[float, float] | None = None) -> tuple[float, float]:
+                  towards: tuple[float, float] | None = None, lines: Sequence = ()) -> tuple[float, float]:
     """Where an arrow's label goes: beside the arrow, never on it.
 
     The label's box is moved off the line along the normal n by the distance that keeps a
     w x h box clear of it, ``w/2 |n_x| + h/2 |n_y|`` plus a little room, to the outer side of
     a fan of arrows into one box (above a level arrow; towards the point ``towards`` when
     given). The first spot along the arrow
-    (the middle, then nearer either end) that covers no box and no label placed before is
-    taken; the middle when every spot is covered.
+    (the middle, then nearer either end) that covers no box, no other arrow and no label
+    placed before is taken; when every spot is covered, the one crossing the fewest arrows.
     """
     w, h = size
-    first = None
+    fallback: list = []
     if w == 0:
         return _point_on(route, 0.5)[0]
     start, end = route.points[0], route.points[-1]
@@ -480,13 +538,15 @@ def _label_beside(route: Route, size: tuple[float, float], boxes: list, taken: l
         for side in (outer, -outer):
             cx, cy = x + side * nx * distance, y + side * ny * distance
             rect = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-            if first is None:
-                first = (cx, cy), rect
-            if not any(_overlaps(rect, other) for other in boxes) and not any(_overlaps(rect, o) for o in taken):
+            conflicts = (sum(_crosses(rect, line) for line in lines),
+                         sum(_overlaps(rect, o) for o in boxes) + sum(_overlaps(rect, o) for o in taken))
+            if conflicts == (0, 0):
                 taken.append(rect)
                 return cx, cy
-    taken.append(first[1])
-    return first[0]
+            fallback.append((conflicts, len(fallback), (cx, cy), rect))
+    _, _, at, rect = min(fallback)  # every spot covered: the one crossing the fewest arrows, then boxes
+    taken.append(rect)
+    return at
 
 
 # -- the dot program's layout -----------------------------------------------------------

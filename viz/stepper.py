@@ -396,7 +396,7 @@ def _operands(node: Any, texts: list[str], numbers: bool) -> list[str]:
     """The operands of ``node``'s op, bracketed where its notation needs it to read right.
 
     Written as a function call (``tanh(-2)``) nothing is bracketed. In an operator
-    notation a negative number is, unless it leads the formula and no power follows
+    notation a negative number is, unless it leads the formula with a space after it
     (``-2 + 5``, ``3 * (-4)``, ``(-2)**2``), and so is every number after a prefix
     operator (``-(5)``); a name of several words (``#1 +``) is bracketed wherever it goes.
     """
@@ -412,7 +412,7 @@ def _operands(node: Any, texts: list[str], numbers: bool) -> list[str]:
             continue
         before, after = template[: slot.start()], template[slot.end():]
         if numbers:
-            leads = before == "" and not after.startswith("**")
+            leads = before == "" and (after == "" or after[0].isspace())  # not "{0}**2"
             bracket = prefix_op or (text.startswith("-") and not leads)
         else:
             bracket = " " in text
