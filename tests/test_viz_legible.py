@@ -39,7 +39,8 @@ def product_chain(n: int = 60) -> Value:
 
 def tensor_net_loss() -> Tensor:
     """A 3-layer net on 784 inputs and its cross-entropy loss."""
-    net = nn.Sequential(nn.Linear(784, 64), nn.Sigmoid(), nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 10))
+    net = nn.Sequential(nn.Linear(784, 64, rng=1), nn.Sigmoid(), nn.Linear(64, 16, rng=2), nn.Tanh(),
+                        nn.Linear(16, 10, rng=3))
     x = Tensor(np.random.default_rng(0).standard_normal((4, 784)))
     return nn.functional.cross_entropy(net(x), np.array([1, 2, 3, 4]))
 
@@ -166,7 +167,7 @@ def crossed_labels(root) -> tuple[int, int]:
 def test_a_dense_net_has_few_labels_crossed():
     """An ungrouped MLP's first layer is a fan of 2 inputs into 6 products: some crossings
     cannot be avoided there, but no label sits on its own arrow and few on another's."""
-    root = nn.MLP(2, [3, 1])([Value(1.0), Value(-2.0)])
+    root = nn.MLP(2, [3, 1], seed=0)([Value(1.0), Value(-2.0)])
     root.backward()
     crossed, total = crossed_labels(root)
     assert total >= 30 and crossed <= 0.15 * total, (crossed, total)
@@ -307,3 +308,11 @@ def test_viz_hard_codes_no_op_spelling():
         source = inspect.getsource(module)
         assert not re.search(r"""["'](neg|\*\*|tanh)["']""", source), module.__name__
         assert "INFIX" not in source
+
+
+def test_a_wide_net_is_not_cut_into_a_tangle():
+    """Many arrows join an MLP's layers: no line crosses few enough of them, so it stays
+    one row (grouping is what makes it legible), not a row with its last node dropped below."""
+    root = nn.MLP(2, [4, 4, 1], seed=0)([Value(1.0), Value(-2.0)])
+    placement = place([viz.draw(root, engine="matplotlib").scene])
+    assert placement.rows == 1

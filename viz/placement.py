@@ -234,7 +234,7 @@ def wrap(placement: Placement, labels: Sequence[str] = ()) -> Placement:
     for rows in range(2, MAX_ROWS + 1):
         chosen = _cuts_for(cuts, crossing, left_end, right_end, rows)
         if chosen is None:
-            break
+            continue
         w, h = _wrapped_size(placement, chosen, left_end, right_end)
         score = _ratio_score(w / h)
         if score < best_score - 1e-9:
@@ -280,7 +280,9 @@ def _cuts_for(cuts: list[float], crossing: dict[float, int], left: float, right:
         free = [c for c in cuts if not chosen or c > chosen[-1] + share / 2]
         if not free:
             return None
-        near = [c for c in free if abs(c - target) <= share / 4] or [min(free, key=lambda c: abs(c - target))]
+        near = [c for c in free if abs(c - target) <= share / 4]
+        if not near:  # rows this unequal would not fit a slide any better
+            return None
         chosen.append(min(near, key=lambda c: (crossing[c], abs(c - target))))
     return chosen
 
