@@ -17,9 +17,11 @@ import autodiff
 import nn
 import viz
 from autodiff import Tensor, Value
-from viz import render_dot, render_mpl
+from viz import render_dot
 from viz.demo import worked_example
 from viz.placement import place
+
+from test_viz_player import browser  # noqa: F401  (the fixture: the player tests' headless Chromium)
 
 needs_dot = pytest.mark.skipif(
     not render_dot.dot_available(), reason="the `dot` program of graphviz is not installed"
@@ -316,3 +318,26 @@ def test_a_wide_net_is_not_cut_into_a_tangle():
     root = nn.MLP(2, [4, 4, 1], seed=0)([Value(1.0), Value(-2.0)])
     placement = place([viz.draw(root, engine="matplotlib").scene])
     assert placement.rows == 1
+
+
+def test_pictures_and_the_player_fit_a_narrow_cell_in_a_browser(browser, tmp_path):
+    """In a real Chromium, a 480 px wide cell: the SVG picture and the player's graph are
+    no wider than the cell, keep their shape, and a small picture is not blown up."""
+    driver = browser
+    chain = viz.draw(product_chain(), engine="matplotlib").render("svg").decode("utf-8")
+    small = viz.draw(worked_example(), engine="matplotlib").render("svg").decode("utf-8")
+    player = viz.BackpropStepper(product_chain(20), engine="matplotlib").to_html()
+    page = tmp_path / "cell.html"
+    page.write_text(
+        "<!DOCTYPE html><html><body style='margin:0'>"
+        f"<div id='a' style='width:480px'>{chain[chain.index('<svg'):]}</div>"
+        f"<div id='b' style='width:2000px'>{small[small.index('<svg'):]}</div>"
+        f"<div id='c' style='width:480px'>{player}</div></body></html>", encoding="utf-8")
+    driver.get(page.as_uri())
+    size = driver.execute_script(
+        "return ['#a svg', '#b svg', '#c svg.bp-graph'].map(s => {"
+        "const r = document.querySelector(s).getBoundingClientRect(); return [r.width, r.height]; });")
+    (aw, ah), (bw, bh), (cw, ch) = size
+    assert 470 <= aw <= 480 and 1.0 <= aw / ah <= MAX_RATIO  # scaled down to the cell, shape kept
+    assert bw < 1000 and 2.5 <= bw / bh <= 3.6  # the worked example at its own size, not 2000 px
+    assert 400 <= cw <= 480 and ch > 0
