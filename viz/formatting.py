@@ -8,7 +8,7 @@ array, a graph node (after ``create_graph=True``) or None ("not computed yet").
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -95,13 +95,55 @@ def tensor_header(node: Any) -> str | None:
     return f"{shape_text(data.shape)} {data.dtype}"
 
 
-def node_name(node: Any, index: int | None = None) -> str:
-    """What a caption calls a node: its label, else its op (``the * node``), else a leaf number."""
+def op_numbers(order: Any) -> dict[int, int]:
+    """The number a forward picture shows on each op node (``#1`` for the first op in
+    evaluation order), by ``id(node)``: leaves get none."""
+    numbers: dict[int, int] = {}
+    for node in order:
+        if node.parents:
+            numbers[id(node)] = len(numbers) + 1
+    return numbers
+
+
+def node_name(node: Any, numbers: dict[int, int] | None = None) -> str:
+    """What a caption calls a node: its label; else an op node by its number and op,
+    ``#3 +``, as the forward picture numbers it (``numbers`` from :func:`op_numbers`);
+    else a leaf by its value (``2``, or ``(4, 3) array``)."""
     if node.label:
         return node.label
-    if node.op:
-        return f"the {node.op} node" if index is None else f"{node.op} #{index}"
-    return "a constant" if index is None else f"leaf #{index}"
+    if node.parents:
+        number = (numbers or {}).get(id(node))
+        return f"#{number} {node.op}" if number is not None else f"the {node.op} node"
+    return short(node.data)
+
+
+def short(x: Any) -> str:
+    """A number for a caption; an array by its shape, ``(2, 3) array``."""
+    x = plain(x)
+    return f"{shape_text(x.shape)} array" if is_array(x) else number(x)
+
+
+def spell(node: Any, operands: Sequence[str]) -> str:
+    """``node``'s op written around ``operands`` the way the op spells itself (its
+    ``primitive``'s ``spell``, with a Tensor node's keyword ``params``): ``x + y``,
+    ``-x``, ``x**2``, ``tanh(x)``; ``op(a, b)`` for a node with no op metadata."""
+    primitive = getattr(node, "primitive", None)
+    spell_with = getattr(primitive, "spell", None)
+    if callable(spell_with):
+        params = getattr(node, "params", None) or {}
+        try:
+            return spell_with(*operands, **params) if params else spell_with(*operands)
+        except (IndexError, KeyError, ValueError, TypeError):  # a template that does not fit
+            pass
+    return f"{node.op}({', '.join(operands)})"
+
+
+def notation(node: Any) -> str | None:
+    """The ``str.format`` template ``node``'s op is written with (``"{0} + {1}"``), None
+    when it is written as a function call or has no op metadata."""
+    primitive = getattr(node, "primitive", None)
+    template = getattr(primitive, "notation", None)
+    return template if isinstance(template, str) else None
 
 
 def same(a: Any, b: Any) -> bool:

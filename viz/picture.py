@@ -21,12 +21,14 @@ from typing import Any
 import graphviz
 
 from . import render_dot, render_mpl
-from .placement import Placement
+from .placement import Placement, place, wrap_needed
+from .render_svg import responsive
 from .scene import DEFAULT_MAX_NODES, Scene, View, build_scene, check_direction, check_hide
 from .trace import BackwardTrace, can_trace
 
 ENGINES = ("auto", "graphviz", "matplotlib")
 FORMATS = ("png", "svg", "pdf")
+DRIFT = 1.6  # how much more room dot's wrapped layout may take than viz.layout's
 
 CAPTION_FORWARD = "forward pass: the value of every node; ops numbered in evaluation order"
 CAPTION_BACKWARD = "backward pass: every edge reads upstream × local = downstream"
@@ -89,9 +91,10 @@ class GraphPicture:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
         if self.engine == "graphviz":
             try:
-                if self.placement is not None:
-                    return render_dot.render_placed(self.scene, self.placement, format, self.dpi)
-                return render_dot.render(self.scene, format)
+                placement = self.placement if self.placement is not None else self._wrapped_placement()
+                if placement is not None:
+                    return responsive(render_dot.render_placed(self.scene, placement, format, self.dpi), format)
+                return responsive(render_dot.render(self.scene, format), format)
             except (graphviz.ExecutableNotFound, subprocess.CalledProcessError) as error:
                 if not self._auto:
                     raise
@@ -99,7 +102,24 @@ class GraphPicture:
                     f"graphviz could not draw the picture ({error}); using matplotlib", stacklevel=2
                 )
                 self.engine = "matplotlib"
-        return render_mpl.render(self.scene, format, self.dpi, self.placement)
+        return responsive(render_mpl.render(self.scene, format, self.dpi, self.placement), format)
+
+    def _wrapped_placement(self) -> Placement | None:
+        """A long graph's layout wrapped into rows (``viz.placement.wrap``) for ``dot``'s
+        drawing, None when the graph fits as ``dot`` lays it out (the common case: a quick
+        left-to-right layout of our own tells, so ``dot`` runs once then).
+
+        ``dot``'s own layout, wrapped, unless its rows drift (``dot`` lets a long chain
+        climb a step per node) so that it takes far more room than the level rows of
+        ``viz.layout``'s, which ``dot`` then draws instead.
+        """
+        own = place([self.scene], "matplotlib")
+        if not wrap_needed(own):
+            return None
+        placement = place([self.scene], "graphviz")
+        if placement.graph_width * placement.graph_height > DRIFT * own.graph_width * own.graph_height:
+            return own
+        return placement if placement.rows > 1 else None
 
     def save(self, path: str | Path) -> Path:
         """Write the picture to ``path``; the suffix picks the format: .png, .svg, .pdf, or

@@ -18,7 +18,7 @@ import shutil
 import graphviz
 
 from . import style
-from .placement import Placement
+from .placement import Placement, as_dot_pos
 from .scene import Arrow, Box, Scene
 
 FONT = "Helvetica"
@@ -97,8 +97,7 @@ def placed_dot(scene: Scene, placement: Placement, dpi: float | None = None) -> 
         graph.node(box.key, label=_box_label(box), **attrs)
     for arrow, route in zip(scene.arrows, placement.routes):
         attrs = _arrow_attrs(arrow)
-        if route.dot_pos:
-            attrs["pos"] = route.dot_pos
+        attrs["pos"] = as_dot_pos(route)
         if arrow.label:
             attrs["lp"] = f"{route.label_at[0]:.2f},{route.label_at[1]:.2f}"
         graph.edge(arrow.tail, arrow.head, **attrs)

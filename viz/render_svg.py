@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 from . import style
 from .placement import LINE_SPACING, Placement
@@ -27,6 +28,28 @@ HEAD_LENGTH, HEAD_HALF_WIDTH = 9.0, 3.5  # arrowheads, in points
 
 #: How each kind of text line looks: colour, bold, italic (``scene.Line.style``).
 LINE_LOOK = {name: [colour, name == "title", name in ("pending", "note")] for name, colour in style.TEXT_COLOR.items()}
+
+
+def responsive(picture: bytes, fmt: str) -> bytes:
+    """An SVG picture that scales down to the width it is shown in (a notebook cell, a
+    slide, a phone) and never beyond its own size: the root ``<svg>`` keeps its viewBox
+    and gets ``width="100%"`` with its natural width as ``max-width``. Other formats
+    are returned as they are."""
+    if fmt != "svg":
+        return picture
+    text = picture.decode("utf-8")
+    match = re.search(r"<svg\b[^>]*>", text)
+    if match is None or "viewBox" not in match.group(0) or "style=" in match.group(0):
+        return picture
+    tag = match.group(0)
+    width = re.search(r'\swidth="([\d.]+)(pt|px)?"', tag)
+    height = re.search(r'\sheight="([\d.]+)(pt|px)?"', tag)
+    if width is None or height is None:
+        return picture
+    natural = f"{width.group(1)}{width.group(2) or 'px'}"
+    new = tag.replace(width.group(0), ' width="100%"').replace(height.group(0), "")
+    new = new[:-1].rstrip("/").rstrip() + f' style="max-width: {natural}; height: auto"' + ("/>" if tag.endswith("/>") else ">")
+    return (text[: match.start()] + new + text[match.end():]).encode("utf-8")
 
 
 def box_state(box: Box) -> list:
@@ -59,8 +82,8 @@ def svg(scene: Scene, placement: Placement, prefix: str) -> str:
     width, height = placement.graph_width, placement.graph_height
     parts = [
         f'<svg xmlns="{SVG_NS}" class="bp-graph" viewBox="0 0 {width:.1f} {height:.1f}" '
-        f'width="{width * PX_PER_POINT:.0f}" height="{height * PX_PER_POINT:.0f}" font-family="{FONT_FAMILY}" '
-        'style="background: white; max-width: none">'
+        f'width="100%" font-family="{FONT_FAMILY}" '
+        f'style="background: white; max-width: {width * PX_PER_POINT:.0f}px; height: auto">'
     ]
     for k, (arrow, route) in enumerate(zip(scene.arrows, placement.routes)):
         points = [(x, height - y) for x, y in route.points]

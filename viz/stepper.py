@@ -24,6 +24,7 @@ layout of the whole graph (``viz.placement``), so frames differ only where a ste
 from __future__ import annotations
 
 import heapq
+import re
 import subprocess
 import warnings
 from pathlib import Path
@@ -43,8 +44,6 @@ from .trace import BackwardTrace
 
 MAX_FRAME_PIXELS = 2400  # the longer side of a frame (GIF, widget): sane sizes for any graph
 MAX_PASSES = 3  # a grouped frame's caption lists this many gradients leaving the module
-
-INFIX = ("+", "-", "*", "/", "**", "@")
 
 
 class BackpropStepper:
@@ -106,6 +105,7 @@ class BackpropStepper:
             for k, run in enumerate(self._runs, start=1):
                 ran.update(number[id(node)] for node in run)
                 self._ran[k] = frozenset(ran)
+        self._numbers = fmt.op_numbers(self.order)  # "#3 +": the op numbers of the forward picture
         self._scenes: list[Scene | None] = [None] * len(self)
         self._placement: Placement | None = None
 
@@ -221,22 +221,30 @@ class BackpropStepper:
         if self.direction == "forward":
             if k == 0:
                 leaves = [node for node in self.order if not node.parents]
-                shown = ", ".join(f"{_name(n)} = {_short(n.data)}" for n in leaves[:6])
+                shown = ", ".join(f"{n.label} = {_short(n.data)}" if n.label else _short(n.data) for n in leaves[:6])
                 more = f" and {len(leaves) - 6} more" if len(leaves) > 6 else ""
                 return head + f"the inputs {shown}{more}"
             if len(run) > 1:
                 group = self._membership[id(run[0])]
                 return head + f"through {group.title} ({len(run)} ops): " + "; ".join(
-                    _formula(node) for node in run[-2:]
+                    _formula(node, self._name) for node in run[-2:]
                 )
-            return head + _formula(run[0])
-        root = _name(self.root)
+            return head + _formula(run[0], self._name)
+        root = self._name(self.root)
         if k == 0:
-            return head + f"start at {root}: d{root}/d{root} = {_short(self.trace.seed)}"
+            d = f"d({root})" if " " in root else f"d{root}"
+            return head + f"start at {root}: {d}/{d} = {_short(self.trace.seed)}"
         if len(run) > 1:
             return head + self._group_caption(run)
         step = self.trace.step_of(run[0])
-        return head + f"at {_name(step.node)} (grad {_short(step.upstream)}): " + ", ".join(_passes(step))
+        return head + f"at {self._name(step.node)} (grad {_short(step.upstream)}): " + ", ".join(
+            _passes(step, self._name)
+        )
+
+    def _name(self, node: Any) -> str:
+        """A node in a caption: its label, else ``#3 +`` (its op and the number the forward
+        picture shows), else a leaf's value."""
+        return fmt.node_name(node, self._numbers)
 
     def _group_caption(self, run: list) -> str:
         """A module's run of backward steps: its output's gradient, and what leaves the module."""
@@ -246,11 +254,11 @@ class BackpropStepper:
         leaving = []
         def name(node: Any) -> str:  # a value another module made: that module's output
             owner = self._membership.get(id(node))
-            return f"{owner.title} out" if owner is not None else _name(node)
+            return f"{owner.title} out" if owner is not None else self._name(node)
 
         for node in run:
             step = self.trace.step_of(node)
-            leaving += _passes(step, lambda parent: id(parent) not in inside, name)
+            leaving += _passes(step, name, lambda parent: id(parent) not in inside)
         params = sum(1 for node in group.members if not node.parents and self.trace.received(node))
         text = f"through {group.title} ({len(run)} steps, from its output's grad {_short(first.upstream)})"
         if params:
@@ -358,10 +366,9 @@ def _module_runs(movers: list, membership: dict, direction: str) -> list[list]:
     return consecutive
 
 
-def _passes(step: Any, keep: Any = None, name: Any = None) -> list[str]:
+def _passes(step: Any, name: Any, keep: Any = None) -> list[str]:
     """``x += -4 × 1 = -4`` for each parent a backward step passes a gradient to (those
     ``keep(parent)`` accepts; ``name(parent)`` names them)."""
-    name = name or _name
     passes = []
     for edge in step.edges:
         if edge.contribution is None or (keep is not None and not keep(edge.parent)):
@@ -377,44 +384,48 @@ def _passes(step: Any, keep: Any = None, name: Any = None) -> list[str]:
     return passes
 
 
-def _name(node: Any) -> str:
-    if node.label:
-        return node.label
-    if not node.parents:
-        return _short(node.data)
-    return f"[{node.op}]"
+_short = fmt.short
 
 
-def _short(x: Any) -> str:
-    """A number for a caption; an array by its shape, ``(2, 3) array``."""
-    x = fmt.plain(x)
-    return f"{fmt.shape_text(x.shape)} array" if fmt.is_array(x) else fmt.number(x)
+def _slot(template: str, i: int) -> re.Match | None:
+    """Where operand ``i`` goes in a ``str.format`` template (``{1}``, ``{0:g}``)."""
+    return re.search(r"\{" + str(i) + r"(?:[:!][^{}]*)?\}", template)
 
 
-def _operand(node: Any, first: bool, op: str) -> str:
-    """A value inside a formula, in parentheses when negative (except leading a + - * /)."""
-    text = _short(node.data)
-    if text.startswith("-") and (not first or op.startswith("**")):
-        return f"({text})"
-    return text
+def _operands(node: Any, texts: list[str], numbers: bool) -> list[str]:
+    """The operands of ``node``'s op, bracketed where its notation needs it to read right.
+
+    Written as a function call (``tanh(-2)``) nothing is bracketed. In an operator
+    notation a negative number is, unless it leads the formula with a space after it
+    (``-2 + 5``, ``3 * (-4)``, ``(-2)**2``), and so is every number after a prefix
+    operator (``-(5)``); a name of several words (``#1 +``) is bracketed wherever it goes.
+    """
+    template = fmt.notation(node)
+    if template is None:
+        return texts
+    prefix_op = re.fullmatch(r"[^\s{}]+\{0\}", template) is not None
+    result = []
+    for i, text in enumerate(texts):
+        slot = _slot(template, i)
+        if slot is None:
+            result.append(text)
+            continue
+        before, after = template[: slot.start()], template[slot.end():]
+        if numbers:
+            leads = before == "" and (after == "" or after[0].isspace())  # not "{0}**2"
+            bracket = prefix_op or (text.startswith("-") and not leads)
+        else:
+            bracket = " " in text
+        result.append(f"({text})" if bracket else text)
+    return result
 
 
-def _formula(node: Any) -> str:
-    """``q = x + y = -2 + 5 = 3``: the forward rule of one op, in names and numbers."""
-    op, parents, name, out = node.op, node.parents, _name(node), _short(node.data)
-    if op in INFIX and len(parents) == 2:
-        a, b = parents
-        names = f"{_name(a)} {op} {_name(b)}"
-        numbers = f"{_operand(a, True, op)} {op} {_operand(b, False, op)}"
-    elif op.startswith("**") and len(parents) == 1:
-        names = f"{_name(parents[0])}{op}"
-        numbers = f"{_operand(parents[0], True, op)}{op}"
-    elif op == "neg":
-        names = f"-{_name(parents[0])}"
-        numbers = f"-({_short(parents[0].data)})"
-    else:
-        names = f"{op}({', '.join(_name(p) for p in parents)})"
-        numbers = f"{op}({', '.join(_short(p.data) for p in parents)})"
+def _formula(node: Any, name: Any) -> str:
+    """``q = x + y = -2 + 5 = 3``: the forward rule of one op, in names and numbers, as the
+    op spells itself (its ``primitive``'s notation; ``op(a, b)`` without one)."""
+    parents, out = node.parents, _short(node.data)
+    names = fmt.spell(node, _operands(node, [name(p) for p in parents], numbers=False))
     if any(fmt.is_array(p.data) for p in parents) or fmt.is_array(node.data):
-        return f"{name} = {names} → {out}"
-    return f"{name} = {names} = {numbers} = {out}"
+        return f"{name(node)} = {names} → {out}"
+    numbers = fmt.spell(node, _operands(node, [_short(p.data) for p in parents], numbers=True))
+    return f"{name(node)} = {names} = {numbers} = {out}"
