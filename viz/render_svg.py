@@ -43,11 +43,12 @@ def box_state(box: Box) -> list:
 
 def arrow_state(arrow: Arrow) -> list:
     """``[label, line colour, label colour, width, dashed, bold, current]``: an arrow in one frame."""
+    faint = arrow.faint and not arrow.current
     return [
         arrow.label,
-        style.CURRENT_EDGE if arrow.current else style.EDGE_COLOR,
+        style.CURRENT_EDGE if arrow.current else style.FAINT_EDGE_COLOR if faint else style.EDGE_COLOR,
         style.CURRENT_EDGE if arrow.current else style.EDGE_LABEL_COLOR[arrow.label_style],
-        2.2 if arrow.current else 1.0,
+        2.2 if arrow.current else style.FAINT_EDGE_WIDTH if faint else 1.0,
         1 if arrow.label_style == "pending" and not arrow.current else 0,
         1 if arrow.current else 0,
         1 if arrow.current else 0,
