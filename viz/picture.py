@@ -191,6 +191,9 @@ def _default_caption(direction: str, hidden: frozenset, computed: bool, group: A
     else:
         caption = CAPTION_BACKWARD_TENSOR if tensor else CAPTION_BACKWARD_BOXES
     if group is not None:
+        if chain:  # some edges are drawn ungrouped, with their numbers; the grouped ones without
+            caption = caption.replace("every edge reads", "each labelled edge reads").replace(
+                "every edge:", "each labelled edge:")
         caption += CAPTION_GROUPED.format(group=group)
         if scene.counted_arrows:
             caption += ", ×k: k edges in one arrow"
