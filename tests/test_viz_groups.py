@@ -121,6 +121,9 @@ def test_faint_arrows_are_thin_and_light_in_every_renderer():
     assert {p.get_linewidth() for p in arrows if p not in light} == {1.0}
     states = [render_svg.arrow_state(a) for a in picture.scene.arrows]
     assert sum(1 for s in states if s[1] == style.FAINT_EDGE_COLOR and s[3] == style.FAINT_EDGE_WIDTH) == 256
+    svg = render_svg.svg(picture.scene, place([picture.scene], "matplotlib"), "p")
+    assert svg.count(f'stroke="{style.FAINT_EDGE_COLOR}" stroke-width="{style.FAINT_EDGE_WIDTH}"') == 256
+    assert svg.count(f'fill="{style.FAINT_EDGE_COLOR}"') == 256  # their arrowheads
 
 
 def test_a_stepped_neurons_arrows_are_highlighted_not_faint():

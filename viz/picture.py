@@ -151,7 +151,11 @@ def draw(
       Check the answers with :func:`viz.check_gradients`.
     - ``group``: collapse the nodes each module made (over all its calls, with its
       parameters) into one box: a scope name (``"Neuron"``, ``"Layer"``) or a depth in the
-      scope path (1 = outermost). See ``viz.grouping``.
+      scope path (1 = outermost). See ``viz.grouping``. The inputs stay boxes of their
+      own, a layer's neurons are stacked in order, and the arrows of a dense band (every
+      neuron reading every neuron of the layer before) are drawn thin and light.
+      Parameters are titled by their path in the model (``0.weight``), as
+      ``named_parameters()`` names them; a label you gave one stays its title.
     - ``max_nodes``: the most boxes to draw; a bigger picture raises
       :class:`viz.GraphTooLargeError`, whose message says how to group it instead.
     - ``caption``: the line above the picture (None: one that explains the picture,
