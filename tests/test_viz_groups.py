@@ -291,3 +291,14 @@ def test_scalar_parameters_get_their_path_too():
     scene = viz.draw(out).scene
     assert {"w.0", "w.1", "b"} <= set(titles(scene, "value"))
     assert {"x0", "x1"} <= set(titles(scene, "value"))  # inputs are not parameters: their own labels
+
+
+def test_a_model_called_inside_a_scope_block_still_names_its_parameters():
+    from autodiff import scope
+
+    net = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1))
+    with scope("batch"):
+        y = net(Tensor(np.ones((1, 2)), label="x")).sum()
+    scene = viz.draw(y).scene
+    assert {"0.weight", "0.bias", "2.weight", "2.bias"} <= set(titles(scene, "value"))
+    assert "Linear 2" in notes(scene, "op")

@@ -196,7 +196,8 @@ def parameter_names(order: Sequence[Any]) -> dict[int, str]:
 
 
 def _outermost_modules(order: Sequence[Any]) -> list:
-    """The modules (with ``named_modules()``) that opened an outermost scope in ``order``."""
+    """The outermost modules (with ``named_modules()``) in the scope paths of ``order``'s
+    nodes; a model called inside a ``with autodiff.scope(...)`` block counts too."""
     modules: dict[int, Any] = {}
     seen: set[int] = set()
     for node in order:
@@ -204,9 +205,10 @@ def _outermost_modules(order: Sequence[Any]) -> list:
         if scope is None or id(scope) in seen:
             continue
         seen.add(id(scope))
-        outer = scope.path[0].owner
-        if outer is not None and hasattr(outer, "named_modules"):
-            modules.setdefault(id(outer), outer)
+        for s in scope.path:
+            if s.owner is not None and hasattr(s.owner, "named_modules"):
+                modules.setdefault(id(s.owner), s.owner)
+                break
     return list(modules.values())
 
 
