@@ -7,8 +7,11 @@ outermost) puts the nodes made inside such a scope into one group per module: a 
 run on a batch of two points is one box ("2 calls"), as its weights are shared by both.
 
 A parameter is made when the module is built, outside any call, so it carries no
-scope: a leaf whose consumers all sit in one group joins that group too, which puts
-each neuron's weights and bias inside its box.
+scope: a parameter of a group's module whose consumers all sit in that group joins it
+too, which puts each neuron's weights and bias inside its box. The inputs stay outside
+as boxes of their own (a layer's box does not swallow the ``x`` it reads). For a scope
+opened by a ``with autodiff.scope(name):`` block, which has no module to ask for its
+parameters, any leaf whose consumers all sit in one group joins it.
 
 The collapsed graph must have no cycle to be drawn left to right. One box per call
 never has one (calls do not overlap in time, and a node only depends on older nodes);
@@ -137,7 +140,8 @@ def _acyclic(order: Sequence[Any], membership: dict[int, Group]) -> bool:
 
 
 def _absorb_leaves(order: Sequence[Any], membership: dict[int, Group]) -> None:
-    """A leaf outside every group whose consumers all sit in one group joins it."""
+    """A leaf outside every group whose consumers all sit in one group joins it, if it is
+    one of the parameters of that group's module (any leaf, for a scope with no module)."""
     consumer_group: dict[int, Group | None] = {}
     for node in order:
         node_group = membership.get(id(node))
@@ -148,10 +152,64 @@ def _absorb_leaves(order: Sequence[Any], membership: dict[int, Group]) -> None:
                 consumer_group[id(parent)] = node_group
             elif consumer_group[id(parent)] is not node_group:
                 consumer_group[id(parent)] = None
+    owned: dict[int, set[int] | None] = {}  # id(module) -> ids of its parameters
     for node in order:
         found = consumer_group.get(id(node))
-        if found is not None:
+        if found is None:
+            continue
+        owner = found.scope.owner
+        if owner is not None and id(owner) not in owned:
+            owned[id(owner)] = _parameter_ids(owner)
+        parameters = owned.get(id(owner)) if owner is not None else None
+        if parameters is None or id(node) in parameters:
             membership[id(node)] = found
+
+
+def _parameter_ids(module: Any) -> set[int] | None:
+    """The ids of ``module``'s parameters (None: it cannot list them, e.g. no nn module)."""
+    named = getattr(module, "named_parameters", None)
+    if not callable(named):
+        return None
+    return {id(parameter) for _, parameter in named()}
+
+
+def module_names(order: Sequence[Any]) -> dict[int, str]:
+    """``{id(module): qualified name}`` for every module inside the outermost modules that
+    made nodes of ``order`` (``"layers.1.neurons.3"``, ``"0"``; the outermost itself "")."""
+    names: dict[int, str] = {}
+    for outer in _outermost_modules(order):
+        for name, module in outer.named_modules():
+            names.setdefault(id(module), name)
+    return names
+
+
+def parameter_names(order: Sequence[Any]) -> dict[int, str]:
+    """``{id(parameter): its name in the outermost module}``, as ``named_parameters()``
+    gives it (``"0.weight"``, ``"layers.2.bias"``), for the modules that made ``order``."""
+    names: dict[int, str] = {}
+    for outer in _outermost_modules(order):
+        named = getattr(outer, "named_parameters", None)
+        if callable(named):
+            for name, parameter in named():
+                names.setdefault(id(parameter), name)
+    return names
+
+
+def _outermost_modules(order: Sequence[Any]) -> list:
+    """The outermost modules (with ``named_modules()``) in the scope paths of ``order``'s
+    nodes; a model called inside a ``with autodiff.scope(...)`` block counts too."""
+    modules: dict[int, Any] = {}
+    seen: set[int] = set()
+    for node in order:
+        scope = getattr(node, "scope", None)
+        if scope is None or id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        for s in scope.path:
+            if s.owner is not None and hasattr(s.owner, "named_modules"):
+                modules.setdefault(id(s.owner), s.owner)
+                break
+    return list(modules.values())
 
 
 def _name_groups(groups: list[Group]) -> None:

@@ -37,7 +37,12 @@ CAPTION_NOT_YET = (
     "(edges: ? × local = ?)"
 )
 CAPTION_EXERCISE = "exercise: fill in the blanks (every edge: upstream × local = downstream)"
-CAPTION_GROUPED = " · grouped by {group!r}: one box per module, arrows counted"
+CAPTION_GROUPED = " · grouped by {group!r}: a box per module"
+# pictures whose edges carry no chain rule in numbers: grouped arrows, tensor edges
+CAPTION_FORWARD_GROUPED = "forward pass: the value of every box"
+CAPTION_BACKWARD_BOXES = "backward pass: each box's value and gradient; arrows carry no numbers"
+CAPTION_BACKWARD_TENSOR = "backward pass: every edge shows the shape of the gradient it carries"
+CAPTION_EXERCISE_BOXES = "exercise: fill in the blanks (each box's gradient)"
 
 
 def resolve_engine(engine: str) -> str:
@@ -166,7 +171,11 @@ def draw(
       Check the answers with :func:`viz.check_gradients`.
     - ``group``: collapse the nodes each module made (over all its calls, with its
       parameters) into one box: a scope name (``"Neuron"``, ``"Layer"``) or a depth in the
-      scope path (1 = outermost). See ``viz.grouping``.
+      scope path (1 = outermost). See ``viz.grouping``. The inputs stay boxes of their
+      own, a layer's neurons are stacked in order, and the arrows of a dense band (every
+      neuron reading every neuron of the layer before) are drawn thin and light.
+      Parameters are titled by their path in the model (``0.weight``), as
+      ``named_parameters()`` names them; a label you gave one stays its title.
     - ``max_nodes``: the most boxes to draw; a bigger picture raises
       :class:`viz.GraphTooLargeError`, whose message says how to group it instead.
     - ``caption``: the line above the picture (None: one that explains the picture,
@@ -181,20 +190,37 @@ def draw(
         trace = BackwardTrace(root)
         if trace.backpropagated or hidden:
             applied = len(trace)
-    if caption is None:
-        caption = _default_caption(direction, hidden, applied >= 0, group)
     view = View(direction=direction, trace=trace, applied=applied, hide=hidden, group=group,
-                max_nodes=max_nodes, caption=caption)
-    return GraphPicture(build_scene(root, view), engine)
+                max_nodes=max_nodes, caption=caption or "")
+    scene = build_scene(root, view)
+    if caption is None:
+        scene.caption = _default_caption(direction, hidden, applied >= 0, group, scene)
+    return GraphPicture(scene, engine)
 
 
-def _default_caption(direction: str, hidden: frozenset, computed: bool, group: Any) -> str:
+def _default_caption(direction: str, hidden: frozenset, computed: bool, group: Any, scene: Scene) -> str:
+    """The caption that explains ``scene``, promising only what it draws: the chain rule
+    on the edges only when some edge carries it (grouped arrows carry no numbers, tensor
+    edges the gradient's shape), the evaluation order only when op boxes show it."""
+    chain = scene.chain_rule_edges > 0
+    tensor = any(a.label.startswith("grad (") for a in scene.arrows)
     if direction == "forward":
-        caption = CAPTION_FORWARD
+        caption = CAPTION_FORWARD if scene.op_boxes else CAPTION_FORWARD_GROUPED
     elif hidden:
-        caption = CAPTION_EXERCISE
+        caption = CAPTION_EXERCISE if chain else CAPTION_EXERCISE_BOXES
+    elif not computed:
+        caption = CAPTION_NOT_YET if chain else CAPTION_NOT_YET.split(" (edges")[0]
+    elif chain:
+        caption = CAPTION_BACKWARD
     else:
-        caption = CAPTION_BACKWARD if computed else CAPTION_NOT_YET
+        caption = CAPTION_BACKWARD_TENSOR if tensor else CAPTION_BACKWARD_BOXES
     if group is not None:
+        if chain:  # some edges are drawn ungrouped, with their numbers; the grouped ones without
+            caption = caption.replace("every edge reads", "each labelled edge reads").replace(
+                "every edge:", "each labelled edge:")
         caption += CAPTION_GROUPED.format(group=group)
+        if scene.counted_arrows:
+            caption += ", ×k: k edges in one arrow"
+        if scene.faint_arrows:
+            caption += f", {scene.faint_arrows} crowded arrows in light grey"
     return caption

@@ -570,13 +570,17 @@ def _dot_placement(keys, first: Scene, sizes, arrows, labels) -> Placement:
     for k, ((tail, head), label) in enumerate(zip(arrows, labels)):
         attrs = {"label": f"<<B>{_html(label)}</B>>"} if label else {}
         graph.edge(tail, head, id=f"a{k}", **attrs)
+    for run in first.sibling_runs:  # a layer's neurons stacked 0..n-1 (see render_dot.keep_order)
+        graph.body.append("\t{rank=same; " + " -> ".join(run) + " [style=invis]}\n")
     layout = json.loads(graphviz.Source(graph.source).pipe(format="json0", quiet=True))
     x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
     centres = {}
     for obj in layout.get("objects", []):
+        if "pos" not in obj:
+            continue  # a subgraph: a run of siblings kept in order
         x, y = (float(v) for v in obj["pos"].split(","))
         centres[obj["name"]] = (x - x0 + MARGIN, y - y0 + MARGIN)
-    edges = {edge["id"]: edge for edge in layout.get("edges", [])}
+    edges = {edge["id"]: edge for edge in layout.get("edges", []) if "id" in edge}  # not the invisible ones
     routes = [_dot_route(edges[f"a{k}"], -x0 + MARGIN, -y0 + MARGIN) for k in range(len(arrows))]
     return Placement("graphviz", centres, dict(sizes), list(arrows), routes,
                      x1 - x0 + 2 * MARGIN, y1 - y0 + 2 * MARGIN)

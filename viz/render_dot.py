@@ -53,7 +53,15 @@ def to_dot(scene: Scene, dpi: int | None = None) -> str:
         graph.node(box.key, label=_box_label(box), **_box_attrs(box))
     for arrow in scene.arrows:
         graph.edge(arrow.tail, arrow.head, **_arrow_attrs(arrow))
+    keep_order(graph, scene.sibling_runs)
     return graph.source
+
+
+def keep_order(graph: graphviz.Digraph, runs: list[list[str]]) -> None:
+    """Stack each run of sibling boxes (a layer's neurons) in its order: dot would reorder
+    them (10..15, 0..9); one rank with invisible edges between neighbours keeps 0..15."""
+    for run in runs:
+        graph.body.append("\t{rank=same; " + " -> ".join(run) + " [style=invis]}\n")
 
 
 def render(scene: Scene, fmt: str, dpi: int = 144) -> bytes:
@@ -153,6 +161,9 @@ def _arrow_attrs(arrow: Arrow) -> dict[str, str]:
         attrs["fontcolor"] = colour
     if arrow.current:
         attrs.update(color=style.CURRENT_EDGE, penwidth="2.5")
+    elif arrow.faint:
+        attrs.update(color=style.FAINT_EDGE_COLOR, penwidth=str(style.FAINT_EDGE_WIDTH),
+                     arrowsize=str(style.FAINT_ARROW_SIZE))
     elif arrow.label_style == "pending":
         attrs["style"] = "dashed"
     return attrs

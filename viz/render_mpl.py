@@ -92,9 +92,11 @@ def _draw_box(ax, box: Box, x: float, y: float, w: float, h: float) -> None:
 def _draw_arrow(ax, arrow: Arrow, route) -> None:
     """An arrow along its route (straight, through a long edge's lanes, or bent apart from
     a sibling between the same two boxes), its label at the route's label point."""
-    color = style.CURRENT_EDGE if arrow.current else style.EDGE_COLOR
-    common = dict(arrowstyle="-|>", mutation_scale=12, shrinkA=0, shrinkB=1, color=color, zorder=1,
-                  linewidth=2.2 if arrow.current else 1.0,
+    faint = arrow.faint and not arrow.current
+    color = style.CURRENT_EDGE if arrow.current else style.FAINT_EDGE_COLOR if faint else style.EDGE_COLOR
+    common = dict(arrowstyle="-|>", mutation_scale=12 * style.FAINT_ARROW_SIZE if faint else 12,
+                  shrinkA=0, shrinkB=1, color=color, zorder=1,
+                  linewidth=2.2 if arrow.current else style.FAINT_EDGE_WIDTH if faint else 1.0,
                   linestyle="--" if arrow.label_style == "pending" and not arrow.current else "-")
     path = Path(route.points, [PATH_CODES[c] for c in route.codes])
     ax.add_artist(FancyArrowPatch(path=path, **common))

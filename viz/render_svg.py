@@ -66,11 +66,12 @@ def box_state(box: Box) -> list:
 
 def arrow_state(arrow: Arrow) -> list:
     """``[label, line colour, label colour, width, dashed, bold, current]``: an arrow in one frame."""
+    faint = arrow.faint and not arrow.current
     return [
         arrow.label,
-        style.CURRENT_EDGE if arrow.current else style.EDGE_COLOR,
+        style.CURRENT_EDGE if arrow.current else style.FAINT_EDGE_COLOR if faint else style.EDGE_COLOR,
         style.CURRENT_EDGE if arrow.current else style.EDGE_LABEL_COLOR[arrow.label_style],
-        2.2 if arrow.current else 1.0,
+        2.2 if arrow.current else style.FAINT_EDGE_WIDTH if faint else 1.0,
         1 if arrow.label_style == "pending" and not arrow.current else 0,
         1 if arrow.current else 0,
         1 if arrow.current else 0,
@@ -130,7 +131,7 @@ def _arrow(prefix: str, k: int, arrow: Arrow, points, codes: str, label_x: float
     for i, (code, (px, py)) in enumerate(zip(codes, points)):
         opens = i == 0 or codes[i - 1] != code  # SVG repeats a command for the points that follow
         d.append(f"{code if opens else ''}{px:.1f},{py:.1f}")
-    head = _arrowhead(points)
+    head = _arrowhead(points, style.FAINT_ARROW_SIZE if arrow.faint else 1.0)  # a crowded band: small heads
     dash = ' stroke-dasharray="5,3"' if dashed else ""
     look = ' font-weight="bold"' if bold else ""
     classes = "bp-edge" + (" bp-current" if current else "")
@@ -142,8 +143,8 @@ def _arrow(prefix: str, k: int, arrow: Arrow, points, codes: str, label_x: float
             f'stroke="white" stroke-width="3" paint-order="stroke">{html.escape(label, quote=False)}</text></g>')
 
 
-def _arrowhead(points) -> str:
-    """A filled triangle at the path's end, pointing along its last stretch."""
+def _arrowhead(points, scale: float = 1.0) -> str:
+    """A filled triangle at the path's end, pointing along its last stretch (``scale``: of the usual size)."""
     (x1, y1) = points[-1]
     x0, y0 = points[-2] if len(points) > 1 else (x1 - 1, y1)
     for candidate in reversed(points[:-1]):  # the last point that is not the tip itself
@@ -152,7 +153,8 @@ def _arrowhead(points) -> str:
             break
     length = math.hypot(x1 - x0, y1 - y0) or 1.0
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
-    bx, by = x1 - ux * HEAD_LENGTH, y1 - uy * HEAD_LENGTH
-    left = (bx - uy * HEAD_HALF_WIDTH, by + ux * HEAD_HALF_WIDTH)
-    right = (bx + uy * HEAD_HALF_WIDTH, by - ux * HEAD_HALF_WIDTH)
+    length, half = HEAD_LENGTH * scale, HEAD_HALF_WIDTH * scale
+    bx, by = x1 - ux * length, y1 - uy * length
+    left = (bx - uy * half, by + ux * half)
+    right = (bx + uy * half, by - ux * half)
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in (left, (x1, y1), right))

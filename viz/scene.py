@@ -9,21 +9,35 @@ grouped by scope (``g<j>``). Arrows run the way data flows: parent value -> op -
 In a backward picture the arrow from a parent into an op carries the chain rule of that
 edge, ``upstream x local = downstream``: the op's result's gradient, the local
 derivative d(result)/d(parent), and the contribution added to the parent's gradient.
+
+Grouped pictures draw one arrow per pair of boxes (``×k`` when it stands for k edges);
+where many boxes each read many others (every neuron of a layer reads every neuron of
+the layer before) the arrows are drawn faint, thin and light, so that the boxes stay
+readable, and sibling boxes (the neurons of one layer) are listed in ``sibling_runs``
+to be stacked in their order, neuron 0 first.
+
+Names: a parameter is titled by its path in the model, as ``named_parameters()`` gives
+it (``0.weight``, ``layers.2.bias``); a label the user gave it stays its title, the
+path below it. An op that is all its module made (a ``Linear``'s one ``linear`` node)
+names the module by class and index (``Linear 0``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from autodiff import topological_order
 
 from . import formatting as fmt
-from .grouping import Group, assign_groups, scope_names
+from .grouping import Group, assign_groups, module_names, parameter_names, scope_names
 from .trace import BackwardTrace
 
 DIRECTIONS = ("forward", "backward")
 MAX_TERMS = 4  # a gradient summed from more contributions than this shows the sum alone
+#: A grouped arrow is drawn faint when its tail sends arrows to this many boxes or more
+#: and its head receives arrows from this many or more (a dense all-to-all band).
+FAINT_FAN = 6
 HIDEABLE = ("grad", "local")
 
 #: The most boxes a picture may have unless ``max_nodes`` says otherwise.
@@ -52,21 +66,40 @@ class Box:
 
 @dataclass
 class Arrow:
-    """An edge of the picture, ``tail -> head``, with an optional label in ``label_style``."""
+    """An edge of the picture, ``tail -> head``, with an optional label in ``label_style``.
+    ``faint``: one of many crowded arrows, drawn thin and light (unless it is current)."""
 
     tail: str
     head: str
     label: str = ""
     label_style: str = "data"
     current: bool = False
+    faint: bool = False
 
 
 @dataclass
 class Scene:
+    """The boxes and arrows of a picture, and what its caption may say about them.
+
+    ``sibling_runs``: lists of box keys to stack in this order (the neurons of one layer,
+    boxes that read the same inputs): renderers keep it. ``chain_rule_edges``: arrows
+    labelled with the chain rule in numbers (or its blanks); ``counted_arrows``: arrows
+    standing for several edges (``×k``); ``op_boxes``: op boxes drawn.
+    """
+
     boxes: list[Box]
     arrows: list[Arrow]
     caption: str = ""
     node_count: int = 0  # value nodes in the graph (before grouping)
+    sibling_runs: list[list[str]] = field(default_factory=list)
+    chain_rule_edges: int = 0
+    counted_arrows: int = 0
+    op_boxes: int = 0
+
+    @property
+    def faint_arrows(self) -> int:
+        """How many arrows are drawn faint."""
+        return sum(1 for a in self.arrows if a.faint)
 
 
 @dataclass
@@ -186,6 +219,8 @@ class _SceneBuilder:
         else:
             self.current_ids = set() if current is None else {id(current)}
         self.read_outside = self._read_outside() if groups else {}
+        self.parameter_names = parameter_names(order)
+        self.module_titles = self._single_op_modules()
 
     # -- what is known in this state ----------------------------------------------
 
@@ -270,12 +305,64 @@ class _SceneBuilder:
         for (tail, head), bundle in grouped_arrows.items():
             label = f"×{len(bundle)}" if len(bundle) > 1 else ""
             arrows.append(Arrow(tail, head, label, "data", any(a.current for a in bundle)))
-        return Scene(boxes, arrows, self.view.caption, len(self.order))
+        _fade_crowded(arrows, set(grouped_arrows))
+        return Scene(
+            boxes,
+            arrows,
+            self.view.caption,
+            len(self.order),
+            sibling_runs=self.sibling_runs(boxes, arrows),
+            chain_rule_edges=sum(1 for a in arrows if " × " in a.label and " = " in a.label),
+            counted_arrows=sum(1 for bundle in grouped_arrows.values() if len(bundle) > 1),
+            op_boxes=sum(1 for b in boxes if b.kind == "op"),
+        )
+
+    def sibling_runs(self, boxes: list[Box], arrows: list[Arrow]) -> list[list[str]]:
+        """Group boxes made by modules of one parent that read the same boxes (a layer's
+        neurons), in the order of the boxes: the order to stack them in."""
+        if not self.groups:
+            return []
+        tails: dict[str, set[str]] = {}
+        for arrow in arrows:
+            tails.setdefault(arrow.head, set()).add(arrow.tail)
+        parent_of = {}
+        for g in self.groups:
+            path = g.scope.path
+            parent = path[-2] if len(path) > 1 else None
+            parent_of[g.key] = id(parent.owner) if parent is not None and parent.owner is not None else id(parent)
+        runs: dict[tuple, list[str]] = {}
+        for box in boxes:
+            if box.kind == "group":
+                runs.setdefault((parent_of[box.key], frozenset(tails.get(box.key, ()))), []).append(box.key)
+        return [run for run in runs.values() if len(run) > 1]
+
+    def _single_op_modules(self) -> dict[int, str]:
+        """``{id(node): "Linear 0"}`` for each op node that is the only op its module's call
+        made (a Linear's ``linear``, a Sigmoid's ``sigmoid``): the module by class and name."""
+        ops_in_scope: dict[int, list] = {}
+        for node in self.order:
+            scope = getattr(node, "scope", None)
+            if node.parents and scope is not None and scope.owner is not None:
+                ops_in_scope.setdefault(id(scope), []).append(node)
+        if not ops_in_scope:
+            return {}
+        names = module_names(self.order)
+        titles: dict[int, str] = {}
+        for nodes in ops_in_scope.values():
+            if len(nodes) != 1:
+                continue
+            scope = nodes[0].scope
+            name = names.get(id(scope.owner))
+            titles[id(nodes[0])] = f"{scope.name} {name}" if name else scope.name
+        return titles
 
     # -- boxes -----------------------------------------------------------------
 
     def op_box(self, node: Any, i: int) -> Box:
         lines = [Line(node.op, "title")]
+        module = self.module_titles.get(id(node))
+        if module:
+            lines.append(Line(module, "note"))
         if not self.backward:
             lines.append(Line(f"#{self.op_rank[id(node)]}", "note"))
         pending = not self.evaluated(node) if not self.backward else not self.step_applied(node)
@@ -283,8 +370,13 @@ class _SceneBuilder:
 
     def value_box(self, node: Any, i: int) -> Box:
         lines: list[Line] = []
-        if node.label:
+        path = self.parameter_names.get(id(node))
+        if path and (not node.label or node.label == path.rsplit(".", 1)[-1]):
+            lines.append(Line(path, "title"))  # unlabelled, or nn's own label ("weight")
+        elif node.label:
             lines.append(Line(node.label, "title"))
+            if path and path != node.label:
+                lines.append(Line(path, "note"))  # a user's label stays; the path below it
         header = fmt.tensor_header(node)
         if header:
             lines.append(Line(header, "note"))
@@ -410,6 +502,19 @@ class _SceneBuilder:
             upstream, downstream = "?", "?"
         style = "blank" if hide else ("grad" if applied else "pending")
         return Arrow(tail, head, f"{upstream} × {local} = {downstream}", style, current)
+
+
+def _fade_crowded(arrows: list[Arrow], grouped: set[tuple[str, str]]) -> None:
+    """Mark faint the grouped arrows of a dense band: tail sending to ``FAINT_FAN`` boxes or
+    more, head receiving from as many (16 neurons each reading 16 others: 256 arrows)."""
+    out_degree: dict[str, int] = {}
+    in_degree: dict[str, int] = {}
+    for arrow in arrows:
+        out_degree[arrow.tail] = out_degree.get(arrow.tail, 0) + 1
+        in_degree[arrow.head] = in_degree.get(arrow.head, 0) + 1
+    for arrow in arrows:
+        if (arrow.tail, arrow.head) in grouped and not arrow.label:
+            arrow.faint = out_degree[arrow.tail] >= FAINT_FAN and in_degree[arrow.head] >= FAINT_FAN
 
 
 def _tensor_edge_label(node: Any, parent: Any) -> str:

@@ -23,3 +23,8 @@ TEXT_COLOR = {
 }
 EDGE_COLOR = "#555555"
 EDGE_LABEL_COLOR = {"data": "#333333", "grad": "#b3261e", "pending": "#8a8a8a", "blank": "#1c4fa1"}
+#: A faint arrow (one of a crowded band, ``scene.Arrow.faint``): thin and light grey, so
+#: hundreds of them read as "all to all" without hiding the boxes.
+FAINT_EDGE_COLOR = "#c4c4c4"
+FAINT_EDGE_WIDTH = 0.5  # points
+FAINT_ARROW_SIZE = 0.5  # of a normal arrowhead
