@@ -1,4 +1,5 @@
-"""viz.to_networkx and the words of every picture (read from the DOT text): SPEC §1's numbers."""
+"""viz.to_networkx and the words of every picture (read from the DOT text): the numbers of the slides' worked
+example, f = (x + y) z at x = -2, y = 5, z = -4."""
 
 from __future__ import annotations
 
