@@ -5,12 +5,15 @@ two-moons points, forward on all points, SVM max-margin loss + 1e-4 L2, zero_gra
 backward, SGD update, from micrograd's own initial weights (so that the losses after the
 steps can be compared: equal losses mean equal gradients). This engine runs it twice: as
 micrograd builds it (a node per product and sum), and with ``nn.MLP(..., fused=True)``
-(one node per neuron's w . x + b). Each engine runs in its own process; median over 7
-steps after 2 warm-up steps. Measured twice: as a user runs it (the cycle collector on), and with the
-collector paused during each timed step in both engines (collected between steps, off
-the clock), which isolates the engines' own per-node work. Also for this engine: nodes/s
-on a 100k-node random expression, bytes per node while building it (tracemalloc), and
-the longest chain that backprops.
+(one node per neuron's w . x + b). Each engine runs in a process of its own and is
+timed in rounds: 2 warm-up steps each, then 9 rounds in which every engine takes one
+step, in an order that rotates from round to round; a step time is the median over
+the rounds, a ratio the median over the rounds of the two engines' steps in that round,
+so that a busy spell of a shared machine hits both sides of it. Then as many rounds
+again with the cycle collector paused during each step in every engine (collected
+after it, off the clock), which isolates the engines' own per-node work. Also for this
+engine: nodes/s on a 100k-node random expression, bytes per node while building it
+(tracemalloc), and the longest chain that backprops.
 
 A third engine, ``minimal_scalar_engine.py`` (not part of the library: three ops, no op
 objects, labels, scopes or higher-order gradients), runs the same step as a floor: how
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import platform
 import random
 import statistics
@@ -48,7 +52,11 @@ def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0):
     return X.tolist(), y.tolist()
 
 
-def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: bool = True) -> dict:
+def demo_step(engine: str):
+    """The demo step of ``engine``, ready to run: ``(step, count)``, where ``step(collector)``
+    runs one step (the cycle collector on, or paused during it and run after it, off the
+    clock) and returns ``(seconds, loss)``, and ``count()`` is the number of nodes in the
+    step's graph."""
     if engine == "micrograd":
         from micrograd.engine import Value
         from micrograd.nn import MLP
@@ -89,10 +97,9 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: b
 
     X, y = two_moons()
     params = model.parameters()
-    nodes = 0
+    last = {}
 
-    def step():
-        nonlocal nodes
+    def forward_backward_update():
         inputs = [list(map(Value, row)) for row in X]
         scores = list(map(model, inputs))
         losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
@@ -105,23 +112,25 @@ def demo_step_timings(engine: str, steps: int = 7, warmup: int = 2, collector: b
             p.data -= 0.01 * p.grad
         return total
 
-    times = []
-    for i in range(warmup + steps):
+    def step(collector: bool) -> tuple[float, float]:
         if not collector:
             gc.disable()
         start = time.perf_counter()
-        total = step()
+        total = forward_backward_update()
         elapsed = time.perf_counter() - start
-        if i >= warmup:
-            times.append(elapsed)
-        if i == 0:
-            nodes = count(total)
-        last_loss = total.data  # after i updates: equal losses mean equal gradients too
-        del total
+        if "nodes" not in last:
+            last["nodes"] = count(total)  # off the clock
+        loss = total.data  # after the same updates: equal losses mean equal gradients too
+        del total  # freed now, as a training loop frees it, before the next step
         if not collector:
             gc.enable()
             gc.collect()  # micrograd's cyclic garbage, off the clock
-    return {"median_s": statistics.median(times), "nodes": nodes, "last_loss": last_loss}
+        return elapsed, loss
+
+    def nodes() -> int:
+        return last["nodes"]
+
+    return step, nodes
 
 
 def random_expression(n_nodes: int, seed: int = 0):
@@ -181,74 +190,129 @@ def engine_extras() -> dict:
     }
 
 
-def child(engine: str) -> dict:
-    result = demo_step_timings(engine)
-    result["median_s_collector_paused"] = demo_step_timings(engine, collector=False)["median_s"]
-    if engine == "backprop-lab":
-        result.update(engine_extras())
-    return result
+ENGINES = ("micrograd", "backprop-lab", "backprop-lab-fused", "minimal")
+WARMUP, ROUNDS = 2, 9
+
+
+def worker(engine: str) -> None:
+    """Serve one engine's steps to the parent, one line per request: ``step on`` / ``step
+    off`` (collector on or paused) answer ``seconds loss``; ``nodes``; ``extras``."""
+    step, nodes = demo_step(engine)
+    for line in sys.stdin:
+        request = line.split()
+        if request[0] == "step":
+            seconds, loss = step(request[1] == "on")
+            answer = {"s": seconds, "loss": loss}
+        elif request[0] == "nodes":
+            answer = {"nodes": nodes()}
+        elif request[0] == "extras":
+            answer = engine_extras()
+        else:
+            return
+        print(json.dumps(answer), flush=True)
+
+
+class Worker:
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", engine],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    def ask(self, request: str) -> dict:
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            error = self.process.stderr.read().strip().splitlines()
+            raise RuntimeError(f"{self.engine}: {error[-1] if error else 'the worker stopped'}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.flush()
+            self.process.wait(timeout=60)
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--engine":
-        print(json.dumps(child(sys.argv[2])))
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        worker(sys.argv[2])
         return
-    runs = {}
-    for engine in ("micrograd", "backprop-lab", "backprop-lab-fused", "minimal"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--engine", engine], capture_output=True, text=True, check=False
-        )
-        if out.returncode != 0:
-            runs[engine] = {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
-        else:
-            runs[engine] = json.loads(out.stdout.strip().splitlines()[-1])
-    ours, theirs, floor, fused = runs["backprop-lab"], runs["micrograd"], runs["minimal"], runs["backprop-lab-fused"]
+    # every engine in a process of its own; the steps taken in rounds, one step of each engine
+    # per round in rotating order, so that a busy spell of the machine hits all of them alike:
+    # a ratio is the median over the rounds of the two engines' steps in that round
+    workers, errors = {}, {}
+    for engine in ENGINES:
+        try:
+            w = Worker(engine)
+            for _ in range(WARMUP):
+                w.ask("step on")
+            workers[engine] = w
+        except RuntimeError as error:
+            errors[engine] = str(error)
+    times = {(e, mode): [] for e in workers for mode in ("on", "off")}
+    losses = {}
+    for mode in ("on", "off"):  # all the rounds of one mode, then of the other: a full
+        # collection after every paused step would also clean up before the next unpaused one
+        for r in range(ROUNDS):
+            order = list(workers)[r % len(workers):] + list(workers)[: r % len(workers)]
+            for engine in order:
+                answer = workers[engine].ask(f"step {mode}")
+                times[engine, mode].append(answer["s"])
+                losses[engine] = answer["loss"]
+    nodes = {engine: w.ask("nodes")["nodes"] for engine, w in workers.items()}
+    extras = workers["backprop-lab"].ask("extras") if "backprop-lab" in workers else {}
+    for w in workers.values():
+        w.close()
 
-    def ratio(slow: dict, fast: dict, key: str = "median_s") -> float | None:
-        return round(slow[key] / fast[key], 2) if key in slow and key in fast else None
+    def median(engine: str, mode: str = "on") -> float | None:
+        return statistics.median(times[engine, mode]) if (engine, mode) in times else None
 
-    def same_loss(a: dict, b: dict, rtol: float) -> bool | None:
-        # the same weights and updates: equal losses after them mean equal gradients too
-        if "last_loss" not in a or "last_loss" not in b:
+    def ratio(slow: str, fast: str, mode: str = "on") -> float | None:
+        """How many times faster ``fast`` is than ``slow``: the median of the rounds' ratios."""
+        if (slow, mode) not in times or (fast, mode) not in times:
             return None
-        return abs(a["last_loss"] - b["last_loss"]) <= rtol * abs(b["last_loss"])
+        return round(statistics.median(a / b for a, b in zip(times[slow, mode], times[fast, mode])), 2)
 
+    def same_loss(a: str, b: str, rtol: float) -> bool | None:
+        # the same weights and the same updates: equal losses after them mean equal gradients too
+        if a not in losses or b not in losses:
+            return None
+        return abs(losses[a] - losses[b]) <= rtol * abs(losses[b])
+
+    ours, fused, floor, theirs = "backprop-lab", "backprop-lab-fused", "minimal", "micrograd"
     report = {
         "benchmark": "scalar_demo_step",
-        "backprop_lab_step_s": ours.get("median_s"),
-        "micrograd_step_s": theirs.get("median_s"),
-        "speedup_vs_micrograd": (
-            round(theirs["median_s"] / ours["median_s"], 2) if "median_s" in ours and "median_s" in theirs else None
-        ),
-        "backprop_lab_step_s_collector_paused": ours.get("median_s_collector_paused"),
-        "micrograd_step_s_collector_paused": theirs.get("median_s_collector_paused"),
-        "speedup_vs_micrograd_collector_paused": (
-            round(theirs["median_s_collector_paused"] / ours["median_s_collector_paused"], 2)
-            if "median_s_collector_paused" in ours and "median_s_collector_paused" in theirs
-            else None
-        ),
+        "rounds": ROUNDS,
+        "backprop_lab_step_s": median(ours),
+        "micrograd_step_s": median(theirs),
+        "speedup_vs_micrograd": ratio(theirs, ours),
+        "backprop_lab_step_s_collector_paused": median(ours, "off"),
+        "micrograd_step_s_collector_paused": median(theirs, "off"),
+        "speedup_vs_micrograd_collector_paused": ratio(theirs, ours, "off"),
         # this engine's speed as a fraction of the floor's (target: at least 0.75)
         "speed_vs_minimal_engine": ratio(floor, ours),
-        "speed_vs_minimal_engine_collector_paused": ratio(floor, ours, "median_s_collector_paused"),
+        "speed_vs_minimal_engine_collector_paused": ratio(floor, ours, "off"),
         "loss_equals_micrograd": same_loss(ours, theirs, 1e-9),
-        "fused_step_s": fused.get("median_s"),
+        "fused_step_s": median(fused),
         "fused_speedup_vs_micrograd": ratio(theirs, fused),
-        "fused_speedup_vs_micrograd_collector_paused": ratio(theirs, fused, "median_s_collector_paused"),
-        "fused_nodes": fused.get("nodes"),
+        "fused_speedup_vs_micrograd_collector_paused": ratio(theirs, fused, "off"),
         "fused_loss_equals_micrograd": same_loss(fused, theirs, 1e-9),
-        "minimal_engine_step_s": floor.get("median_s"),
-        "minimal_engine_speedup_vs_micrograd": (
-            round(theirs["median_s"] / floor["median_s"], 2) if "median_s" in floor and "median_s" in theirs else None
-        ),
-        "nodes": ours.get("nodes"),
-        "micrograd_nodes": theirs.get("nodes"),
-        "minimal_engine_nodes": floor.get("nodes"),
+        "minimal_engine_step_s": median(floor),
+        "minimal_engine_speedup_vs_micrograd": ratio(theirs, floor),
         "minimal_engine_loss_equals_micrograd": same_loss(floor, theirs, 1e-12),
-        "nodes_per_s": round(ours.get("nodes_per_s", 0)),
-        "bytes_per_node": ours.get("bytes_per_node"),
-        "longest_chain": ours.get("longest_chain"),
-        "longest_chain_s": ours.get("longest_chain_s"),
-        "errors": {k: v["error"] for k, v in runs.items() if "error" in v},
+        "nodes": nodes.get(ours),
+        "micrograd_nodes": nodes.get(theirs),
+        "minimal_engine_nodes": nodes.get(floor),
+        "fused_nodes": nodes.get(fused),
+        "nodes_per_s": round(extras.get("nodes_per_s", 0)),
+        "bytes_per_node": extras.get("bytes_per_node"),
+        "longest_chain": extras.get("longest_chain"),
+        "longest_chain_s": extras.get("longest_chain_s"),
+        "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
+        "errors": errors,
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
