@@ -6,10 +6,11 @@ backward, SGD update, from micrograd's own initial weights (so that the losses a
 steps can be compared: equal losses mean equal gradients). This engine runs it twice: as
 micrograd builds it (a node per product and sum), and with ``nn.MLP(..., fused=True)``
 (one node per neuron's w . x + b). Each engine runs in a process of its own and is
-timed in rounds: 2 warm-up steps each, then 9 rounds in which every engine takes one
-step, in an order that rotates from round to round; a step time is the median over
-the rounds, a ratio the median over the rounds of the two engines' steps in that round,
-so that a busy spell of a shared machine hits both sides of it. Then as many rounds
+timed in rounds: 2 warm-up steps each, then 7 rounds in which every engine takes a block
+of 3 steps back to back (as in training), in an order that rotates from round to round;
+a step time is the median over the rounds of the blocks' medians, a ratio the median over
+the rounds of the two engines' blocks in that round, so that a busy spell of a shared
+machine hits both sides of it. Then as many rounds
 again with the cycle collector paused during each step in every engine (collected
 after it, off the clock), which isolates the engines' own per-node work. Also for this
 engine: nodes/s on a 100k-node random expression, bytes per node while building it
@@ -191,7 +192,7 @@ def engine_extras() -> dict:
 
 
 ENGINES = ("micrograd", "backprop-lab", "backprop-lab-fused", "minimal")
-WARMUP, ROUNDS = 2, 9
+WARMUP, ROUNDS, BLOCK = 2, 7, 3
 
 
 def worker(engine: str) -> None:
@@ -258,10 +259,10 @@ def main() -> None:
         # collection after every paused step would also clean up before the next unpaused one
         for r in range(ROUNDS):
             order = list(workers)[r % len(workers):] + list(workers)[: r % len(workers)]
-            for engine in order:
-                answer = workers[engine].ask(f"step {mode}")
-                times[engine, mode].append(answer["s"])
-                losses[engine] = answer["loss"]
+            for engine in order:  # a block of steps back to back, as in training (warm caches)
+                block = [workers[engine].ask(f"step {mode}") for _ in range(BLOCK)]
+                times[engine, mode].append(statistics.median(answer["s"] for answer in block))
+                losses[engine] = block[-1]["loss"]
     nodes = {engine: w.ask("nodes")["nodes"] for engine, w in workers.items()}
     extras = workers["backprop-lab"].ask("extras") if "backprop-lab" in workers else {}
     for w in workers.values():
@@ -286,6 +287,7 @@ def main() -> None:
     report = {
         "benchmark": "scalar_demo_step",
         "rounds": ROUNDS,
+        "steps_per_block": BLOCK,
         "backprop_lab_step_s": median(ours),
         "micrograd_step_s": median(theirs),
         "speedup_vs_micrograd": ratio(theirs, ours),
