@@ -300,7 +300,7 @@ TANH = Op("tanh", math.tanh, lambda a, out: (1 - out * out,))
 # sigma(a) = 1 / (1 + e^-a):  d/da = sigma(a)(1 - sigma(a)) = out (1 - out)
 SIGMOID = Op("sigmoid", _sigmoid, lambda a, out: (out * (1 - out),))
 # max(0, a):  d/da = 1 if a > 0 else 0
-RELU = Op("relu", lambda a: 0.0 if a <= 0 else a, lambda a, out: (1.0 if _data(a) > 0 else 0.0,))
+RELU = Op("relu", lambda a: 0.0 if a <= 0 else a, lambda a, out: (1.0 if a > 0 else 0.0,))
 # sin a:  d/da = cos a
 SIN = Op("sin", _sin, lambda a, out: (cos(a),))
 # cos a:  d/da = -sin a
@@ -320,7 +320,7 @@ def _silu_local(a: Any) -> Any:
 def _leaky_relu(negative_slope: float) -> Op:
     """max(a, s a) for slope s:  d/da = 1 if a > 0 else s."""
     s = negative_slope
-    return Op("leaky_relu", lambda a: a if a > 0 else s * a, lambda a, out: (1.0 if _data(a) > 0 else s,))
+    return Op("leaky_relu", lambda a: a if a > 0 else s * a, lambda a, out: (1.0 if a > 0 else s,))
 
 
 @functools.lru_cache(maxsize=OP_CACHE_SIZE)
@@ -329,7 +329,7 @@ def _elu(alpha: float) -> Op:
     return Op(
         "elu",
         lambda a: a if a > 0 else alpha * math.expm1(a),
-        lambda a, out: (1.0 if _data(a) > 0 else out + alpha,),
+        lambda a, out: (1.0 if a > 0 else out + alpha,),
     )
 
 
