@@ -15,10 +15,15 @@ import numpy as np
 from autodiff import topological_order
 
 from . import formatting as fmt
+from .scene import check_size
 from .trace import BackwardTrace, can_trace
 
 
-def to_networkx(root: Any) -> nx.DiGraph:
+#: The most nodes (value and op nodes together) ``to_networkx`` builds unless told otherwise.
+DEFAULT_MAX_GRAPH_NODES = 100_000
+
+
+def to_networkx(root: Any, max_nodes: int = DEFAULT_MAX_GRAPH_NODES) -> nx.DiGraph:
     """The graph that computed ``root``, with its numbers as attributes.
 
     Value nodes (``kind="value"``): ``label``, ``op`` ("" for a leaf), ``data``,
@@ -42,7 +47,11 @@ def to_networkx(root: Any) -> nx.DiGraph:
     ``contribution`` (what this edge adds to the parent's gradient, ``upstream x local``),
     else None. Output edges (``op<i> -> v<i>``) have ``kind="output"``.
     Graph attributes: ``root`` (the root's key) and ``backpropagated``.
+
+    ``max_nodes``: a graph of more value and op nodes than this raises
+    :class:`viz.GraphTooLargeError` at once, before any work.
     """
+    check_size(topological_order(root), None, max_nodes)
     trace = BackwardTrace(root) if can_trace(root) else None
     done = trace is not None and trace.backpropagated  # gradients exist
     order = trace.order if trace is not None else topological_order(root)

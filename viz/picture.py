@@ -23,7 +23,9 @@ import graphviz
 from . import render_dot, render_mpl
 from .placement import Placement, place, wrap_needed
 from .render_svg import responsive
-from .scene import DEFAULT_MAX_NODES, Scene, View, build_scene, check_direction, check_hide
+from autodiff import topological_order
+
+from .scene import DEFAULT_MAX_NODES, Scene, View, build_scene, check_direction, check_hide, check_size
 from .trace import BackwardTrace, can_trace
 
 ENGINES = ("auto", "graphviz", "matplotlib")
@@ -184,6 +186,7 @@ def draw(
     check_direction(direction)
     hidden = check_hide(hide)
     resolve_engine(engine)  # a bad or unusable engine fails before any work
+    check_size(topological_order(root), group, max_nodes)  # and a graph too big to draw: before the trace
     trace = None
     applied = -1
     if direction == "backward" and can_trace(root):

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numpy as np
+
 from autodiff import topological_order
 
 from . import formatting as fmt
@@ -155,9 +157,20 @@ def box_count(order: Sequence[Any], membership: dict[int, Group], groups: list[G
     return len(ungrouped) + sum(1 for node in ungrouped if node.parents) + len(groups)
 
 
+def check_max_nodes(max_nodes: Any) -> int:
+    """``max_nodes`` as a whole number of boxes, at least 1 (nan, a float or a bool would
+    switch the guard off quietly)."""
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)):
+        raise TypeError(f"max_nodes must be a whole number of boxes, got {type(max_nodes).__name__}: {max_nodes!r}")
+    if max_nodes < 1:
+        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+    return int(max_nodes)
+
+
 def check_size(order: Sequence[Any], group: str | int | None, max_nodes: int) -> None:
     """Raise :class:`GraphTooLargeError` when a picture of ``order`` grouped by ``group``
     needs more than ``max_nodes`` boxes (cheap: no trace, no rendering)."""
+    max_nodes = check_max_nodes(max_nodes)
     membership, groups = assign_groups(order, group)
     count = box_count(order, membership, groups)
     if count > max_nodes:
