@@ -114,15 +114,18 @@ def _sign(x: Any) -> float:
 # ---------------------------------------------------------------------------
 
 
-def _arity(local: Callable) -> int | None:
-    """How many inputs a local rule ``local(*inputs, out)`` takes (None: any number)."""
+def rule_arity(rule: Callable, others: int) -> int | None:
+    """How many inputs a derivative rule takes: its positional parameters less the
+    ``others`` that are not inputs (a local rule ``local(*inputs, out)``: 1; a vjp
+    ``vjp(g, out, needs, *inputs)``: 3). None for ``*inputs``: any number. Keyword-only
+    parameters (an axis) are not inputs."""
     try:
-        parameters = inspect.signature(local).parameters.values()
+        parameters = inspect.signature(rule).parameters.values()
     except (TypeError, ValueError):
         return None
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
         return None
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) - 1
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) - others
 
 
 def default_notation(name: str, symbol: str | None, arity: int | None) -> str | None:
@@ -192,7 +195,7 @@ class Op:
         self.check = check
         self.error = error
         self.symbol = symbol
-        self.arity = _arity(local) if arity is None else arity
+        self.arity = rule_arity(local, 1) if arity is None else arity
         self.notation = notation if notation is not None else default_notation(name, symbol, self.arity)
 
     def __repr__(self) -> str:

@@ -20,13 +20,12 @@ Fused kernels that exist only for speed (``linear``, ``softmax_cross_entropy``) 
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any, Callable
 
 import numpy as np
 
-from .scalar import default_notation, spell
+from .scalar import default_notation, rule_arity, spell
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -34,19 +33,6 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 _erf_elementwise = np.frompyfunc(math.erf, 1, 1)
-
-
-def _arity(vjp: Callable) -> int | None:
-    """How many tensor inputs ``vjp(g, out, needs, *inputs, **params)`` takes: its
-    positional parameters after the first three (None for ``*inputs``: any number).
-    Parameters such as an axis are keyword-only."""
-    try:
-        parameters = inspect.signature(vjp).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        return None
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) - 3
 
 
 class TensorOp:
@@ -99,7 +85,7 @@ class TensorOp:
         self.check = check
         self.saves = bool(saves)
         self.symbol = symbol
-        self.arity = _arity(vjp) if arity is None else arity
+        self.arity = rule_arity(vjp, 3) if arity is None else arity
         self.notation = notation if notation is not None else default_notation(name, symbol, self.arity)
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ and in that case the groups fall back to one per call, titled "call k of n".
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import networkx as nx
 
@@ -43,15 +43,20 @@ class Group:
         return f"Group({self.key!r}, {self.title!r}, {len(self.members)} nodes)"
 
 
-def scope_names(order: Sequence[Any]) -> list[str]:
-    """The scope names found in the graph, outermost first (e.g. MLP, Layer, Neuron)."""
-    depth_of: dict[str, int] = {}
+def _distinct_scopes(order: Sequence[Any]) -> Iterator[Any]:
+    """Each scope the nodes of ``order`` were made in, once, in order of first use."""
     seen: set[int] = set()
     for node in order:
         scope = getattr(node, "scope", None)
-        if scope is None or id(scope) in seen:
-            continue
-        seen.add(id(scope))
+        if scope is not None and id(scope) not in seen:
+            seen.add(id(scope))
+            yield scope
+
+
+def scope_names(order: Sequence[Any]) -> list[str]:
+    """The scope names found in the graph, outermost first (e.g. MLP, Layer, Neuron)."""
+    depth_of: dict[str, int] = {}
+    for scope in _distinct_scopes(order):
         for depth, s in enumerate(scope.path):
             depth_of.setdefault(s.name, depth)
     return sorted(depth_of, key=lambda name: (depth_of[name], name))
@@ -199,12 +204,7 @@ def _outermost_modules(order: Sequence[Any]) -> list:
     """The outermost modules (with ``named_modules()``) in the scope paths of ``order``'s
     nodes; a model called inside a ``with autodiff.scope(...)`` block counts too."""
     modules: dict[int, Any] = {}
-    seen: set[int] = set()
-    for node in order:
-        scope = getattr(node, "scope", None)
-        if scope is None or id(scope) in seen:
-            continue
-        seen.add(id(scope))
+    for scope in _distinct_scopes(order):
         for s in scope.path:
             if s.owner is not None and hasattr(s.owner, "named_modules"):
                 modules.setdefault(id(s.owner), s.owner)
