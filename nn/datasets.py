@@ -31,6 +31,7 @@ import math
 import numbers
 import os
 import struct
+import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -38,8 +39,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .progress import progress_bar
 from .rng import as_generator
 
 # -- toy data sets ----------------------------------------------------------------------------
@@ -404,25 +405,28 @@ def download_file(
 ) -> Path:
     """Download ``url`` to ``destination``, checking its SHA-256; returns the path.
 
-    The bytes go to ``destination + ".partial"`` first, with a progress bar (tqdm;
-    ``progress=False`` hides it), and are moved into place only when the whole file
-    has arrived and its SHA-256 is ``sha256`` (None skips the check). Otherwise the
-    partial file is deleted and ``ChecksumError`` (wrong hash) or ``DownloadError``
+    The bytes go to a temporary file of a unique name beside ``destination`` first, with
+    a progress bar where one is seen (``nn.progress``; ``progress=False`` hides it), and
+    are moved into place only when the whole file has arrived and its SHA-256 is
+    ``sha256`` (None skips the check); no file of the user's is touched but
+    ``destination``. Otherwise the temporary file is deleted and ``ChecksumError`` (wrong hash) or ``DownloadError``
     (no connection, HTTP error, ...) is raised. Any ``urllib`` address works,
     ``file://`` included.
     """
     destination = Path(destination)
-    partial = destination.with_name(destination.name + ".partial")
     digest = hashlib.sha256()
+    partial = None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+        descriptor, name = tempfile.mkstemp(prefix=destination.name + ".", suffix=".partial", dir=destination.parent)
+        partial = Path(name)
+        with os.fdopen(descriptor, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             total = response.headers.get("Content-Length")
-            with tqdm(
+            with progress_bar(
+                progress,
                 total=int(total) if total else None,
                 unit="B",
                 unit_scale=True,
                 desc=destination.name,
-                disable=not progress,
                 leave=False,
             ) as bar:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
@@ -438,7 +442,8 @@ def download_file(
     except (urllib.error.URLError, OSError) as error:
         raise DownloadError(f"could not download {url}: {error}") from None
     finally:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     return destination
 
 

@@ -75,13 +75,12 @@ from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from autodiff import Tensor, Value, no_grad
 
 from . import metrics as label_metrics
 from .data import batches
 from .inputs import numbers_of
+from .progress import progress_bar
 
 Metric = Callable[[np.ndarray, np.ndarray], float]  # metric(y_true, scores) -> a number
 Callback = Callable[[dict], Any]  # callback(record) -> True to stop training
@@ -442,8 +441,10 @@ def fit(
     ``val_``), then the callbacks, then early stopping. See the module docstring for how
     ``loss_fn``, ``metrics``, callbacks and ``early_stopping`` are called.
 
-    ``progress``: a progress bar over the iterations (tqdm; a widget in Jupyter), showing
-    the last epoch's losses. ``monitor``: the record entry early stopping watches.
+    ``progress``: a progress bar over the iterations, showing the last epoch's losses:
+    tqdm's text bar when stderr is a terminal, its widget in a live Jupyter notebook, and
+    no bar where nobody watches (stderr sent to a file, a notebook run by nbclient or
+    nbconvert; see ``nn.progress``). ``monitor``: the record entry early stopping watches.
     ``shuffle``: reshuffle the rows every epoch (default) or keep their order.
     ``drop_last``: leave out each epoch's last batch when it is short (BatchNorm cannot
     train on a batch of one row), so an epoch has ⌊N/B⌋ iterations instead of ⌈N/B⌉. ``rng``:
@@ -466,7 +467,7 @@ def fit(
     epoch_batches = batches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
 
     history = History()
-    bar = tqdm(total=epochs * len(epoch_batches), desc="fit", unit="it", disable=not progress)
+    bar = progress_bar(progress, total=epochs * len(epoch_batches), desc="fit", unit="it")
     with _modes_kept(model), bar:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
