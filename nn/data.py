@@ -14,7 +14,8 @@ iterations are 30 epochs; B = 128 gives 782 (781 full batches and a last one of 
 and 30000 iterations are 30000/782 ≈ 38.4 epochs.
 
 Every random choice (the shuffle of each epoch, a split, the folds) draws from ``rng``:
-a ``numpy.random.Generator``, an int seed, or None for an unseeded run.
+a ``numpy.random.Generator``, an int seed, or None for nn's global generator (seeded,
+``nn.manual_seed`` reseeds it).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Data sets: small 2-D toy problems to draw decision boundaries on, and handwritten digits.
 
-The toy makers need only numpy, take ``rng`` (a Generator, an int seed or None) and
+The toy makers need only numpy, take ``rng`` (a Generator, an int seed or None for nn's global generator) and
 return ``(X, y)``: X of shape (n_samples, n_features) in float64, y the int64 class of
 each row (the target, in float64, for ``make_regression``). ``noise`` is the standard
 deviation of Gaussian noise added to every coordinate. Their signatures follow

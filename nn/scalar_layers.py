@@ -16,19 +16,21 @@ from autodiff import Value
 from autodiff.scalar import affine
 
 from .module import Module
+from .rng import as_generator
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "linear")
 
 
 def make_rng(rng: np.random.Generator | None = None, seed: int | None = None) -> np.random.Generator:
-    """The random generator to draw from: ``rng`` itself, or a new one from ``seed``."""
+    """The random generator to draw from: ``rng`` itself, a new one from ``seed``, or
+    nn's global generator when neither is given (``nn.manual_seed`` reseeds it)."""
     if rng is not None and seed is not None:
         raise ValueError("give rng= or seed=, not both")
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return rng
-    return np.random.default_rng(seed)
+    return as_generator(seed, "seed")
 
 
 def _check_activation(activation: str | None) -> str:

@@ -449,7 +449,7 @@ def fit(
     ``drop_last``: leave out each epoch's last batch when it is short (BatchNorm cannot
     train on a batch of one row), so an epoch has ⌊N/B⌋ iterations instead of ⌈N/B⌉. ``rng``:
     the shuffling's ``numpy.random.Generator`` or int seed (default 0: the same batches
-    run after run; None for a fresh seed).
+    run after run; None for nn's global generator, see ``nn.manual_seed``).
     """
     scalar = _check_model(model, "fit")
     _check_optimizer(optimizer, model)
