@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -35,3 +37,36 @@ def reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return loss.sum()
     return loss
+
+
+def float_dtype(dtype: Any, owner: str) -> np.dtype:
+    """``dtype`` as a numpy floating-point dtype (float16, float32, float64, ...); a
+    ``TypeError`` naming it for anything else: an integer or bool dtype would truncate
+    the weights and the running statistics, a complex one has no order for ReLU."""
+    try:
+        resolved = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: dtype must be a floating-point numpy dtype (float32, float64), got {dtype!r}") from None
+    if resolved.kind != "f":
+        raise TypeError(
+            f"{owner}: dtype must be a floating-point numpy dtype (float32, float64), got {resolved.name}"
+        )
+    return resolved
+
+
+def real_number(value: Any, owner: str, name: str, low: float | None = None, high: float | None = None,
+                low_open: bool = False) -> float:
+    """``value`` as a finite float within [low, high] (``low_open``: > low), or a ``TypeError``
+    (not a real number) or ``ValueError`` (NaN, infinite, out of range) naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {number!r}")
+    below = low is not None and (number <= low if low_open else number < low)
+    if below or (high is not None and number > high):
+        bounds = (f"> {low}" if low_open else f">= {low}") if high is None else f"in [{low}, {high}]"
+        if low_open and high is not None:
+            bounds = f"in ({low}, {high}]"
+        raise ValueError(f"{owner}: {name} must be {bounds}, got {number!r}")
+    return number
