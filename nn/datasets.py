@@ -328,6 +328,8 @@ class DownloadError(OSError):
 # the type byte of an IDX header -> big-endian numpy dtype
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _CHUNK = 1 << 20
+# deflate shrinks data at most about 1032 to 1: a gzip file promising more is lying
+_MAX_DEFLATE_RATIO = 1032
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -339,12 +341,15 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     A gzip file is recognised by its first two bytes (1f 8b), not by its name.
 
     ``IDXError`` when the header is malformed or the data is shorter or longer than
-    the header says (a truncated download), or the gzip stream is damaged. Never more
-    than the promised number of bytes (plus one) is read, whatever the header claims.
+    the header says (a truncated download), or the gzip stream is damaged. The size the
+    header declares is checked against the file's size before any data is read (a gzip
+    file holds at most 1032 times its size), so a tiny file declaring 10^9 items is
+    refused at once; and never more than the promised number of bytes (plus one) is read.
     """
     path = Path(path)
     with open(path, "rb") as raw:  # a missing file is a FileNotFoundError, as usual
         compressed = raw.read(2) == b"\x1f\x8b"
+        file_size = os.fstat(raw.fileno()).st_size
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rb") as file:
@@ -364,6 +369,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             dims = struct.unpack(f">{ndim}I", dims_bytes)
             dtype = np.dtype(IDX_TYPES[type_code])
             expected = math.prod(dims) * dtype.itemsize
+            room = file_size * _MAX_DEFLATE_RATIO if compressed else file_size - 4 - 4 * ndim
+            if expected > room:
+                raise IDXError(
+                    f"{path}: truncated: the header promises {dims} values of {dtype.itemsize} byte(s), "
+                    f"{expected} bytes of data, more than a {'gzip ' if compressed else ''}file of "
+                    f"{file_size} bytes can hold (at most {room}); refused before reading the data"
+                )
             data = _read_at_most(file, expected + 1)
     except (OSError, EOFError, zlib.error) as error:
         what = "damaged gzip stream" if compressed else "unreadable file"

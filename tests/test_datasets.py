@@ -482,3 +482,65 @@ def test_files_that_do_not_fit_together_are_refused_and_dropped_from_the_cache(m
     hashes = serve_labels([1, 2, 12, 3, 4, 5])
     with pytest.raises(IDXError, match="labels must be digits 0-9, found 12"):
         load_mnist(base_url=mirror["url"], sha256=hashes, progress=False)
+
+
+# -- hostile IDX files: the declared size is checked against the file's before reading -----------------
+
+
+def peak_bytes(action):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+def refused(path, message):
+    def read():
+        with pytest.raises(IDXError, match=message):
+            read_idx(path)
+
+    return read
+
+
+BILLION_IMAGES = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 10**9, 28, 28)  # 784 GB promised
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_a_tiny_idx_file_declaring_a_billion_items_is_refused_before_reading(tmp_path, compress):
+    path = write(tmp_path / "liar", BILLION_IMAGES + bytes(100), compress)
+    assert path.stat().st_size < 200
+    assert peak_bytes(refused(path, r"truncated: the header promises \(1000000000, 28, 28\).*refused before reading")) < 100_000
+
+
+def test_a_gzip_bomb_declaring_more_than_gzip_can_hold_is_refused_without_inflating_it(tmp_path):
+    labels = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10**9)  # a billion labels, 1 GB
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(labels)
+        for _ in range(32):
+            out.write(bytes(1 << 20))  # 32 MB of zeros: a file of about 32 KB
+    assert path.stat().st_size < 100_000
+    assert peak_bytes(refused(path, "more than a gzip file of")) < 1 << 20  # not the 32 MB it inflates to
+
+
+def test_hostile_files_in_the_mnist_cache_are_refused_and_deleted(mirror):
+    load(mirror)
+    cached = mirror["cache"] / "train-images-idx3-ubyte.gz"
+    unchecked = {}  # no hash to check, so the reader itself meets the hostile bytes
+    cached.write_bytes(gzip.compress(BILLION_IMAGES + bytes(1000)))
+
+    def load_cache():
+        with pytest.raises(IDXError, match=r"truncated: the header promises \(1000000000, 28, 28\).*file was deleted"):
+            load_mnist(sha256=unchecked, download=False)
+
+    assert peak_bytes(load_cache) < 1 << 20
+    assert not cached.exists()
+    cached.write_bytes(gzip.compress(b"\x1f\x8b not an IDX header" + bytes(100)))  # wrong magic
+    with pytest.raises(IDXError, match="not an IDX file.*file was deleted"):
+        load_mnist(sha256=unchecked, download=False)
+    assert not cached.exists()
