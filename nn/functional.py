@@ -37,7 +37,7 @@ import numpy as np
 
 from autodiff import Tensor, Value, softmax_cross_entropy
 
-from .inputs import as_tensor, check_reduction, numbers_of, reduce
+from .inputs import as_tensor, check_reduction, numbers_of, real_number, reduce
 from .regularization import is_bias, l1_penalty, l2_penalty
 
 __all__ = [
@@ -58,8 +58,16 @@ LOG_FLOOR = -100.0  # PyTorch's binary_cross_entropy clamps each log at -100
 _EXP_LOG_FLOOR = math.exp(LOG_FLOOR)
 
 
+def _numeric(x: Any, owner: str, name: str) -> np.ndarray:
+    """The numbers of ``x``; a ``TypeError`` naming ``name`` when they are not real numbers."""
+    array = numbers_of(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: {name} must hold real numbers, got {type(x).__name__} of dtype {array.dtype}")
+    return array
+
+
 def _same_shape(output: Any, target: Any, owner: str, names: tuple[str, str] = ("input", "target")) -> None:
-    a, b = np.shape(numbers_of(output)), np.shape(numbers_of(target))
+    a, b = np.shape(_numeric(output, owner, names[0])), np.shape(_numeric(target, owner, names[1]))
     if a != b:
         raise ValueError(f"{owner}: {names[0]} has shape {a} but {names[1]} has shape {b}; they must match")
 
@@ -141,6 +149,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
     logits = as_tensor(input)
     shape = _class_scores_shape(logits, "cross_entropy")
     if np.shape(numbers_of(target)) == shape:
+        _numeric(target, "cross_entropy", "target")
         rows = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=logits.dtype))
     else:  # class indices become one-hot rows
         rows = Tensor(np.eye(shape[-1], dtype=logits.dtype)[class_indices(target, shape, "cross_entropy")])
@@ -218,6 +227,7 @@ def multi_margin_loss(
     ``divide_by_classes=True`` gives PyTorch's numbers.
     """
     check_reduction(reduction, "multi_margin_loss")
+    margin = real_number(margin, "multi_margin_loss", "margin")
     if _on_values(input, target, "multi_margin_loss"):
         return _values_multi_margin(input, target, margin, reduction, divide_by_classes)
     scores = as_tensor(input)
@@ -243,8 +253,8 @@ def zero_one_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     if _on_values(input, target, "zero_one_loss"):
         input, target = (_numbers(_grid(x, "zero_one_loss", name)) for x, name in [(input, "input"),
                                                                                    (target, "target")])
-    scores = numbers_of(input)
-    if np.shape(numbers_of(target)) == scores.shape:
+    scores = _numeric(input, "zero_one_loss", "input")
+    if np.shape(_numeric(target, "zero_one_loss", "target")) == scores.shape:
         _plus_minus_one(target, "zero_one_loss")
         wrong = (scores * numbers_of(target) <= 0).astype(np.float64)
     else:

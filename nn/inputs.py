@@ -24,10 +24,7 @@ def numbers_of(x: Any) -> np.ndarray:
 
 
 def check_reduction(reduction: str, owner: str) -> str:
-    if reduction not in REDUCTIONS:
-        choices = ", ".join(map(repr, REDUCTIONS))
-        raise ValueError(f"{owner}: reduction must be one of {choices}, got {reduction!r}")
-    return reduction
+    return choice(reduction, REDUCTIONS, owner, "reduction")
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -70,3 +67,24 @@ def real_number(value: Any, owner: str, name: str, low: float | None = None, hig
             bounds = f"in ({low}, {high}]"
         raise ValueError(f"{owner}: {name} must be {bounds}, got {number!r}")
     return number
+
+
+def choice(value: Any, choices: tuple, owner: str, name: str) -> Any:
+    """``value`` if it is one of ``choices`` (strings, or None), else a ``ValueError``
+    (``TypeError`` for what is not even a string) naming ``name`` and the choices."""
+    listed = ", ".join(map(repr, choices))
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{owner}: {name} must be one of {listed}, got a {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{owner}: {name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def whole_number(value: Any, owner: str, name: str, minimum: int | None = None) -> int:
+    """``value`` as an int (a bool is refused), at least ``minimum``; ``TypeError`` or
+    ``ValueError`` naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}")
+    return int(value)

@@ -268,6 +268,10 @@ def _metric_table(metrics: Any, owner: str) -> dict[str, Metric]:
     """``metrics`` (see the module docstring) as name -> metric(y_true, scores)."""
     if isinstance(metrics, (str, bytes)) or callable(metrics):
         raise TypeError(f"{owner}: metrics must be a list; wrap one metric in a list: metrics=[{metrics!r}]")
+    if not isinstance(metrics, (Mapping, list, tuple)):
+        raise TypeError(
+            f"{owner}: metrics must be a list (or dict) of metric names or functions, got a {type(metrics).__name__}"
+        )
     items = list(metrics.items()) if isinstance(metrics, Mapping) else list(metrics)
     table: dict[str, Metric] = {}
     for i, item in enumerate(items):
@@ -288,7 +292,7 @@ def _metric_table(metrics: Any, owner: str) -> dict[str, Metric]:
                 )
         else:
             raise TypeError(
-                f"{owner}: metric {i} is a {type(item).__name__}: give a name, a function "
+                f"{owner}: metrics[{i}] is a {type(item).__name__}: give a name, a function "
                 "or a (name, function) pair"
             )
         if name == "loss" or name.startswith("val_") or name in BOOKKEEPING or name in table:

@@ -185,7 +185,7 @@ def test_activation_forward_and_backward_equal_torch(torch, ours, theirs):
 
 def test_activations_accept_arrays_and_refuse_bad_settings():
     np.testing.assert_array_equal(nn.ReLU()(np.array([-1.0, 2.0])).data, [0.0, 2.0])
-    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+    with pytest.raises(ValueError, match="approximate must be one of 'none', 'tanh'"):
         nn.GELU("erf")
 
 
