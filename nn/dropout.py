@@ -91,6 +91,7 @@ class DropConnect(Linear):
         self.mask: np.ndarray | None = None
 
     def forward(self, x: Any) -> Tensor:
+        x = self._checked_input(x)
         if self.training:
             self.mask = draw_mask(self._rng, self.weight.shape, self.p, self.mode, self.weight.dtype)
             weight = self.weight * self.mask

@@ -102,7 +102,7 @@ def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
     t = numbers_of(target)
     if t.shape != scores_shape[:-1]:
         raise ValueError(
-            f"{owner}: target has shape {t.shape}, scores {scores_shape}: class indices need shape "
+            f"{owner}: target has shape {t.shape}, scores {scores_shape} (the input): class indices need shape "
             f"{scores_shape[:-1]}"
         )
     if t.dtype.kind == "f":
@@ -124,7 +124,7 @@ def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
 
 def _class_scores_shape(scores: Tensor, owner: str) -> tuple:
     if scores.ndim not in (1, 2):
-        raise ValueError(f"{owner}: scores must have shape (N, C) or (C,), got {scores.shape}")
+        raise ValueError(f"{owner}: input (the scores) must have shape (N, C) or (C,), got {scores.shape}")
     return scores.shape
 
 
@@ -146,7 +146,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
     check_reduction(reduction, "cross_entropy")
     if _on_values(input, target, "cross_entropy"):
         return _values_cross_entropy(input, target, reduction)
-    logits = as_tensor(input)
+    logits = as_tensor(input if isinstance(input, Tensor) else _numeric(input, "cross_entropy", "input"))
     shape = _class_scores_shape(logits, "cross_entropy")
     if np.shape(numbers_of(target)) == shape:
         _numeric(target, "cross_entropy", "target")
@@ -230,7 +230,7 @@ def multi_margin_loss(
     margin = real_number(margin, "multi_margin_loss", "margin")
     if _on_values(input, target, "multi_margin_loss"):
         return _values_multi_margin(input, target, margin, reduction, divide_by_classes)
-    scores = as_tensor(input)
+    scores = as_tensor(input if isinstance(input, Tensor) else _numeric(input, "multi_margin_loss", "input"))
     shape = _class_scores_shape(scores, "multi_margin_loss")
     classes = class_indices(target, shape, "multi_margin_loss")
     correct = _pick(scores, classes).reshape(classes.shape + (1,))
@@ -259,7 +259,7 @@ def zero_one_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
         wrong = (scores * numbers_of(target) <= 0).astype(np.float64)
     else:
         if scores.ndim not in (1, 2):
-            raise ValueError(f"zero_one_loss: scores need shape (N, C), (C,) or (N,), not {scores.shape}")
+            raise ValueError(f"zero_one_loss: input (the scores) needs shape (N, C), (C,) or (N,), not {scores.shape}")
         classes = class_indices(target, scores.shape, "zero_one_loss")
         wrong = (scores.argmax(axis=-1) != classes).astype(np.float64)
     if reduction == "none":

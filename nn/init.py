@@ -36,16 +36,19 @@ def _array(tensor: Any, what: str) -> np.ndarray:
     """The array to fill: a Tensor's ``.data`` or a float numpy array itself."""
     data = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", None)
     if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
-        raise TypeError(f"{what} fills a Tensor or a float numpy array, got {type(tensor).__name__}")
+        raise TypeError(f"{what}: tensor must be a Tensor or a float numpy array (it is filled), got {type(tensor).__name__}")
     return data
 
 
 def fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (in_features, out_features)."""
-    shape = np.shape(tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", tensor))
-    if len(shape) != 2:
+    if not isinstance(tensor, np.ndarray) and not isinstance(getattr(tensor, "data", None), np.ndarray):
+        raise TypeError(f"fan_in and fan_out: tensor must be a Tensor or a numpy array, got {type(tensor).__name__}")
+    shape = np.shape(tensor if isinstance(tensor, np.ndarray) else tensor.data)
+    if len(shape) != 2 or 0 in shape:
         raise ValueError(
-            f"fan_in and fan_out need a 2-D weight of shape (in_features, out_features), got shape {shape}"
+            "fan_in and fan_out need a 2-D weight tensor of shape (in_features, out_features), both >= 1, "
+            f"got shape {shape}"
         )
     return shape[0], shape[1]
 
@@ -118,7 +121,7 @@ def he_normal_(tensor: Any, negative_slope: float = 0.0, rng: Any = None) -> Any
     """MSRA/He: N(0, √(2/((1 + a²)·fan_in))), a the Leaky ReLU slope (0 for ReLU)."""
     fan_in, _ = fan_in_and_fan_out(tensor)
     negative_slope = real_number(negative_slope, "he_normal_", "negative_slope")
-    return normal_(tensor, 0.0, math.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in)), rng=rng)
+    return normal_(tensor, 0.0, math.sqrt(2.0 / ((1.0 + negative_slope * negative_slope) * fan_in)), rng=rng)
 
 
 def he_uniform_(tensor: Any, negative_slope: float = 0.0, rng: Any = None) -> Any:
@@ -126,7 +129,7 @@ def he_uniform_(tensor: Any, negative_slope: float = 0.0, rng: Any = None) -> An
     √(6/n_out) is a typo: the distribution is symmetric.)"""
     fan_in, _ = fan_in_and_fan_out(tensor)
     negative_slope = real_number(negative_slope, "he_uniform_", "negative_slope")
-    return _symmetric_uniform_(tensor, math.sqrt(6.0 / ((1.0 + negative_slope**2) * fan_in)), rng)
+    return _symmetric_uniform_(tensor, math.sqrt(6.0 / ((1.0 + negative_slope * negative_slope) * fan_in)), rng)
 
 
 WEIGHT_INITIALIZERS = {

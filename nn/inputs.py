@@ -57,7 +57,7 @@ def real_number(value: Any, owner: str, name: str, low: float | None = None, hig
     (not a real number) or ``ValueError`` (NaN, infinite, out of range) naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)
+    number = float(value) + 0.0  # -0.0 becomes 0.0
     if not math.isfinite(number):
         raise ValueError(f"{owner}: {name} must be a finite number, got {number!r}")
     below = low is not None and (number <= low if low_open else number < low)

@@ -82,7 +82,17 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """x @ weight + bias, one node (``autodiff.linear``)."""
-        return linear(x if isinstance(x, Tensor) else Tensor(x), self.weight, self.bias)
+        return linear(self._checked_input(x), self.weight, self.bias)
+
+    def _checked_input(self, x: Any) -> Tensor:
+        """``x`` as a Tensor, after checking its rows have ``in_features`` numbers."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.in_features}, {self.out_features}): the input X must have shape "
+                f"(N, {self.in_features}), rows of {self.in_features} features, got shape {x.shape}"
+            )
+        return x
 
     def extra_repr(self) -> str:
         bias = self.bias is not None

@@ -65,6 +65,8 @@ def _predicted_labels(y_pred: Any) -> np.ndarray:
     """1-D labels as given, or the argmax of each row of (N, C) scores."""
     y = as_numbers(y_pred, "y_pred")
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise ValueError(f"y_pred, scores of shape (N, C), needs at least one class column, got shape {y.shape}")
         return np.argmax(y, axis=1)
     if y.ndim != 1:
         raise ValueError(f"y_pred must be 1-D labels or 2-D scores (N, C), got shape {y.shape}")

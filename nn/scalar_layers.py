@@ -121,7 +121,7 @@ class MLP(Module):
         seed: int | None = None,
         fused: bool = False,
     ) -> None:
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, (Sequence, np.ndarray)) or len(nouts) == 0:
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, (Sequence, np.ndarray)) or np.ndim(nouts) != 1 or len(nouts) == 0:
             raise TypeError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
         for i, size in enumerate(nouts):
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:

@@ -83,7 +83,7 @@ def test_initializers_refuse_bad_arguments():
         nn.init.uniform_(_weight(), a=1.0, b=0.0)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
         nn.init.he_normal_(_weight(), rng="seed")
-    with pytest.raises(TypeError, match="fills a Tensor or a float numpy array"):
+    with pytest.raises(TypeError, match="tensor must be a Tensor or a float numpy array"):
         nn.init.zeros_([1.0, 2.0])
 
 
