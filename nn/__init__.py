@@ -10,6 +10,8 @@
 - ``nn.data`` (batches, splits, K-fold, early stopping), ``nn.datasets`` (toy problems,
   the digits, MNIST) and ``nn.metrics`` (accuracy to ROC/PR curves).
 - ``fit``, ``evaluate``, ``predict`` and the ``History`` of a run (``nn.training``).
+- ``manual_seed(n)``: reseed the global generator every ``rng=None`` draws from (seed 0
+  at import), so every draw is seeded.
 """
 
 from . import data, datasets, functional, init, metrics
@@ -21,6 +23,7 @@ from .linear import Linear
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, MultiMarginLoss
 from .module import Module, is_parameter
 from .regularization import l1_penalty, l2_penalty
+from .rng import manual_seed
 from .scalar_layers import MLP, Layer, Neuron
 from .state import StateDictError
 from .training import History, evaluate, fit, predict
@@ -53,6 +56,7 @@ __all__ = [
     "MultiMarginLoss",
     "l1_penalty",
     "l2_penalty",
+    "manual_seed",
     "functional",
     "init",
     "data",

@@ -19,7 +19,7 @@ from typing import Any
 
 from autodiff import Tensor
 
-from .inputs import as_tensor
+from .inputs import as_tensor, choice, real_number, whole_number
 from .module import Module
 
 
@@ -34,7 +34,7 @@ class LeakyReLU(Module):
     """max(a·x, x) with a = ``negative_slope``."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = real_number(negative_slope, "LeakyReLU", "negative_slope")
 
     def forward(self, x: Any) -> Tensor:
         return as_tensor(x).leaky_relu(self.negative_slope)
@@ -47,7 +47,7 @@ class ELU(Module):
     """x if x > 0 else α(eˣ - 1)."""
 
     def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "ELU", "alpha")
 
     def forward(self, x: Any) -> Tensor:
         return as_tensor(x).elu(self.alpha)
@@ -74,9 +74,7 @@ class GELU(Module):
     """x·Φ(x) (``approximate="none"``) or its tanh approximation (``"tanh"``)."""
 
     def __init__(self, approximate: str = "none") -> None:
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
+        self.approximate = choice(approximate, ("none", "tanh"), "GELU", "approximate")
 
     def forward(self, x: Any) -> Tensor:
         return as_tensor(x).gelu(self.approximate)
@@ -96,7 +94,7 @@ class Softmax(Module):
     """exp(x_i) / Σ_j exp(x_j) along ``axis`` (PyTorch calls it dim)."""
 
     def __init__(self, axis: int = -1) -> None:
-        self.axis = int(axis)
+        self.axis = whole_number(axis, "Softmax", "axis")
 
     def forward(self, x: Any) -> Tensor:
         return as_tensor(x).softmax(self.axis)

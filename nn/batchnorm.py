@@ -27,26 +27,29 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .inputs import as_tensor
+from .inputs import as_tensor, float_dtype, real_number
 from .module import Module
 
 
 class BatchNorm1d(Module):
-    """Batch normalization of (N, num_features) inputs, between z and the activation."""
+    """Batch normalization of (N, num_features) inputs, between z and the activation.
+
+    ``eps`` a finite number > 0, ``momentum`` one in [0, 1], ``dtype`` a floating-point
+    dtype (an integer one would truncate the running statistics): anything else is refused.
+    """
 
     def __init__(
         self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, dtype: Any = np.float64
     ) -> None:
         whole = isinstance(num_features, (int, np.integer)) and not isinstance(num_features, bool)
-        if not whole or num_features < 1:
+        if not whole:
+            raise TypeError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
+        if num_features < 1:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
-        if not eps > 0:
-            raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps!r}")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum!r}")
+        self.eps = real_number(eps, "BatchNorm1d", "eps", low=0.0, low_open=True)
+        self.momentum = real_number(momentum, "BatchNorm1d", "momentum", low=0.0, high=1.0)
+        dtype = float_dtype(dtype, "BatchNorm1d")
         self.num_features = int(num_features)
-        self.eps = float(eps)
-        self.momentum = float(momentum)
         self.weight = Tensor(np.ones(self.num_features, dtype=dtype), requires_grad=True, label="weight")
         self.bias = Tensor(np.zeros(self.num_features, dtype=dtype), requires_grad=True, label="bias")
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))

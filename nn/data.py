@@ -14,7 +14,8 @@ iterations are 30 epochs; B = 128 gives 782 (781 full batches and a last one of 
 and 30000 iterations are 30000/782 ≈ 38.4 epochs.
 
 Every random choice (the shuffle of each epoch, a split, the folds) draws from ``rng``:
-a ``numpy.random.Generator``, an int seed, or None for an unseeded run.
+a ``numpy.random.Generator``, an int seed, or None for nn's global generator (seeded,
+``nn.manual_seed`` reseeds it).
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ def epochs_for(iterations: int, n_samples: int, batch_size: int, drop_last: bool
     iterations = _check_count(iterations, "iterations", 0)
     per_epoch = batches_per_epoch(n_samples, batch_size, drop_last)
     if per_epoch == 0:
-        raise ValueError(f"no full batch of {batch_size} fits in {n_samples} samples (drop_last=True)")
+        raise ValueError(
+            f"epochs_for: no full batch of batch_size={batch_size} fits in n_samples={n_samples} (drop_last=True)"
+        )
     return iterations / per_epoch
 
 
@@ -339,7 +342,7 @@ class EarlyStopping:
         self.patience = _check_count(patience, "patience")
         if not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
             raise ValueError(f"min_delta must be a number >= 0, got {min_delta!r}")
-        if mode not in ("min", "max"):
+        if not isinstance(mode, str) or mode not in ("min", "max"):
             raise ValueError(
                 f"mode must be 'min' (lower is better) or 'max' (higher is better), got {mode!r}"
             )

@@ -1,6 +1,6 @@
 """Data sets: small 2-D toy problems to draw decision boundaries on, and handwritten digits.
 
-The toy makers need only numpy, take ``rng`` (a Generator, an int seed or None) and
+The toy makers need only numpy, take ``rng`` (a Generator, an int seed or None for nn's global generator) and
 return ``(X, y)``: X of shape (n_samples, n_features) in float64, y the int64 class of
 each row (the target, in float64, for ``make_regression``). ``noise`` is the standard
 deviation of Gaussian noise added to every coordinate. Their signatures follow
@@ -31,6 +31,7 @@ import math
 import numbers
 import os
 import struct
+import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -38,8 +39,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .progress import progress_bar
 from .rng import as_generator
 
 # -- toy data sets ----------------------------------------------------------------------------
@@ -327,6 +328,8 @@ class DownloadError(OSError):
 # the type byte of an IDX header -> big-endian numpy dtype
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _CHUNK = 1 << 20
+# deflate shrinks data at most about 1032 to 1: a gzip file promising more is lying
+_MAX_DEFLATE_RATIO = 1032
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -338,12 +341,15 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     A gzip file is recognised by its first two bytes (1f 8b), not by its name.
 
     ``IDXError`` when the header is malformed or the data is shorter or longer than
-    the header says (a truncated download), or the gzip stream is damaged. Never more
-    than the promised number of bytes (plus one) is read, whatever the header claims.
+    the header says (a truncated download), or the gzip stream is damaged. The size the
+    header declares is checked against the file's size before any data is read (a gzip
+    file holds at most 1032 times its size), so a tiny file declaring 10^9 items is
+    refused at once; and never more than the promised number of bytes (plus one) is read.
     """
     path = Path(path)
     with open(path, "rb") as raw:  # a missing file is a FileNotFoundError, as usual
         compressed = raw.read(2) == b"\x1f\x8b"
+        file_size = os.fstat(raw.fileno()).st_size
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rb") as file:
@@ -363,6 +369,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             dims = struct.unpack(f">{ndim}I", dims_bytes)
             dtype = np.dtype(IDX_TYPES[type_code])
             expected = math.prod(dims) * dtype.itemsize
+            room = file_size * _MAX_DEFLATE_RATIO if compressed else file_size - 4 - 4 * ndim
+            if expected > room:
+                raise IDXError(
+                    f"{path}: truncated: the header promises {dims} values of {dtype.itemsize} byte(s), "
+                    f"{expected} bytes of data, more than a {'gzip ' if compressed else ''}file of "
+                    f"{file_size} bytes can hold (at most {room}); refused before reading the data"
+                )
             data = _read_at_most(file, expected + 1)
     except (OSError, EOFError, zlib.error) as error:
         what = "damaged gzip stream" if compressed else "unreadable file"
@@ -404,25 +417,28 @@ def download_file(
 ) -> Path:
     """Download ``url`` to ``destination``, checking its SHA-256; returns the path.
 
-    The bytes go to ``destination + ".partial"`` first, with a progress bar (tqdm;
-    ``progress=False`` hides it), and are moved into place only when the whole file
-    has arrived and its SHA-256 is ``sha256`` (None skips the check). Otherwise the
-    partial file is deleted and ``ChecksumError`` (wrong hash) or ``DownloadError``
+    The bytes go to a temporary file of a unique name beside ``destination`` first, with
+    a progress bar where one is seen (``nn.progress``; ``progress=False`` hides it), and
+    are moved into place only when the whole file has arrived and its SHA-256 is
+    ``sha256`` (None skips the check); no file of the user's is touched but
+    ``destination``. Otherwise the temporary file is deleted and ``ChecksumError`` (wrong hash) or ``DownloadError``
     (no connection, HTTP error, ...) is raised. Any ``urllib`` address works,
     ``file://`` included.
     """
     destination = Path(destination)
-    partial = destination.with_name(destination.name + ".partial")
     digest = hashlib.sha256()
+    partial = None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+        descriptor, name = tempfile.mkstemp(prefix=destination.name + ".", suffix=".partial", dir=destination.parent)
+        partial = Path(name)
+        with os.fdopen(descriptor, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             total = response.headers.get("Content-Length")
-            with tqdm(
+            with progress_bar(
+                progress,
                 total=int(total) if total else None,
                 unit="B",
                 unit_scale=True,
                 desc=destination.name,
-                disable=not progress,
                 leave=False,
             ) as bar:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
@@ -438,7 +454,8 @@ def download_file(
     except (urllib.error.URLError, OSError) as error:
         raise DownloadError(f"could not download {url}: {error}") from None
     finally:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     return destination
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .inputs import as_tensor
+from .inputs import as_tensor, choice
 from .linear import Initializer, Linear
 from .module import Module
 from .rng import as_generator
@@ -34,8 +34,7 @@ MODES = ("inverted", "scale_at_test")
 def _check(p: Any, mode: str, owner: str) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{owner}: p (the drop probability) must be in [0, 1], got {p!r}")
-    if mode not in MODES:
-        raise ValueError(f"{owner}: mode must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
+    choice(mode, MODES, owner, "mode")
     return float(p)
 
 
@@ -92,6 +91,7 @@ class DropConnect(Linear):
         self.mask: np.ndarray | None = None
 
     def forward(self, x: Any) -> Tensor:
+        x = self._checked_input(x)
         if self.training:
             self.mask = draw_mask(self._rng, self.weight.shape, self.p, self.mode, self.weight.dtype)
             weight = self.weight * self.mask

@@ -37,7 +37,7 @@ import numpy as np
 
 from autodiff import Tensor, Value, softmax_cross_entropy
 
-from .inputs import as_tensor, check_reduction, numbers_of, reduce
+from .inputs import as_tensor, check_reduction, numbers_of, real_number, reduce
 from .regularization import is_bias, l1_penalty, l2_penalty
 
 __all__ = [
@@ -58,8 +58,16 @@ LOG_FLOOR = -100.0  # PyTorch's binary_cross_entropy clamps each log at -100
 _EXP_LOG_FLOOR = math.exp(LOG_FLOOR)
 
 
+def _numeric(x: Any, owner: str, name: str) -> np.ndarray:
+    """The numbers of ``x``; a ``TypeError`` naming ``name`` when they are not real numbers."""
+    array = numbers_of(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: {name} must hold real numbers, got {type(x).__name__} of dtype {array.dtype}")
+    return array
+
+
 def _same_shape(output: Any, target: Any, owner: str, names: tuple[str, str] = ("input", "target")) -> None:
-    a, b = np.shape(numbers_of(output)), np.shape(numbers_of(target))
+    a, b = np.shape(_numeric(output, owner, names[0])), np.shape(_numeric(target, owner, names[1]))
     if a != b:
         raise ValueError(f"{owner}: {names[0]} has shape {a} but {names[1]} has shape {b}; they must match")
 
@@ -94,7 +102,7 @@ def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
     t = numbers_of(target)
     if t.shape != scores_shape[:-1]:
         raise ValueError(
-            f"{owner}: target has shape {t.shape}, scores {scores_shape}: class indices need shape "
+            f"{owner}: target has shape {t.shape}, scores {scores_shape} (the input): class indices need shape "
             f"{scores_shape[:-1]}"
         )
     if t.dtype.kind == "f":
@@ -116,7 +124,7 @@ def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
 
 def _class_scores_shape(scores: Tensor, owner: str) -> tuple:
     if scores.ndim not in (1, 2):
-        raise ValueError(f"{owner}: scores must have shape (N, C) or (C,), got {scores.shape}")
+        raise ValueError(f"{owner}: input (the scores) must have shape (N, C) or (C,), got {scores.shape}")
     return scores.shape
 
 
@@ -138,9 +146,10 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
     check_reduction(reduction, "cross_entropy")
     if _on_values(input, target, "cross_entropy"):
         return _values_cross_entropy(input, target, reduction)
-    logits = as_tensor(input)
+    logits = as_tensor(input if isinstance(input, Tensor) else _numeric(input, "cross_entropy", "input"))
     shape = _class_scores_shape(logits, "cross_entropy")
     if np.shape(numbers_of(target)) == shape:
+        _numeric(target, "cross_entropy", "target")
         rows = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=logits.dtype))
     else:  # class indices become one-hot rows
         rows = Tensor(np.eye(shape[-1], dtype=logits.dtype)[class_indices(target, shape, "cross_entropy")])
@@ -218,9 +227,10 @@ def multi_margin_loss(
     ``divide_by_classes=True`` gives PyTorch's numbers.
     """
     check_reduction(reduction, "multi_margin_loss")
+    margin = real_number(margin, "multi_margin_loss", "margin")
     if _on_values(input, target, "multi_margin_loss"):
         return _values_multi_margin(input, target, margin, reduction, divide_by_classes)
-    scores = as_tensor(input)
+    scores = as_tensor(input if isinstance(input, Tensor) else _numeric(input, "multi_margin_loss", "input"))
     shape = _class_scores_shape(scores, "multi_margin_loss")
     classes = class_indices(target, shape, "multi_margin_loss")
     correct = _pick(scores, classes).reshape(classes.shape + (1,))
@@ -243,13 +253,13 @@ def zero_one_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     if _on_values(input, target, "zero_one_loss"):
         input, target = (_numbers(_grid(x, "zero_one_loss", name)) for x, name in [(input, "input"),
                                                                                    (target, "target")])
-    scores = numbers_of(input)
-    if np.shape(numbers_of(target)) == scores.shape:
+    scores = _numeric(input, "zero_one_loss", "input")
+    if np.shape(_numeric(target, "zero_one_loss", "target")) == scores.shape:
         _plus_minus_one(target, "zero_one_loss")
         wrong = (scores * numbers_of(target) <= 0).astype(np.float64)
     else:
         if scores.ndim not in (1, 2):
-            raise ValueError(f"zero_one_loss: scores need shape (N, C), (C,) or (N,), not {scores.shape}")
+            raise ValueError(f"zero_one_loss: input (the scores) needs shape (N, C), (C,) or (N,), not {scores.shape}")
         classes = class_indices(target, scores.shape, "zero_one_loss")
         wrong = (scores.argmax(axis=-1) != classes).astype(np.float64)
     if reduction == "none":

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .inputs import real_number
 from .rng import as_generator
 
 
@@ -35,16 +36,19 @@ def _array(tensor: Any, what: str) -> np.ndarray:
     """The array to fill: a Tensor's ``.data`` or a float numpy array itself."""
     data = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", None)
     if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
-        raise TypeError(f"{what} fills a Tensor or a float numpy array, got {type(tensor).__name__}")
+        raise TypeError(f"{what}: tensor must be a Tensor or a float numpy array (it is filled), got {type(tensor).__name__}")
     return data
 
 
 def fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (in_features, out_features)."""
-    shape = np.shape(tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", tensor))
-    if len(shape) != 2:
+    if not isinstance(tensor, np.ndarray) and not isinstance(getattr(tensor, "data", None), np.ndarray):
+        raise TypeError(f"fan_in and fan_out: tensor must be a Tensor or a numpy array, got {type(tensor).__name__}")
+    shape = np.shape(tensor if isinstance(tensor, np.ndarray) else tensor.data)
+    if len(shape) != 2 or 0 in shape:
         raise ValueError(
-            f"fan_in and fan_out need a 2-D weight of shape (in_features, out_features), got shape {shape}"
+            "fan_in and fan_out need a 2-D weight tensor of shape (in_features, out_features), both >= 1, "
+            f"got shape {shape}"
         )
     return shape[0], shape[1]
 
@@ -61,21 +65,24 @@ def zeros_(tensor: Any, rng: Any = None) -> Any:
 
 def constant_(tensor: Any, value: float, rng: Any = None) -> Any:
     """Every entry ``value``. (``rng`` is accepted, as by every initializer, and not needed.)"""
-    return _fill(tensor, value, "constant_")
+    return _fill(tensor, real_number(value, "constant_", "value"), "constant_")
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, rng: Any = None) -> Any:
     """Entries drawn from N(mean, std) (std the standard deviation)."""
-    if not std >= 0:
-        raise ValueError(f"normal_: std must be >= 0, got {std!r}")
+    mean = real_number(mean, "normal_", "mean")
+    std = real_number(std, "normal_", "std", low=0.0)
     shape = _array(tensor, "normal_").shape
     return _fill(tensor, as_generator(rng, "normal_").normal(mean, std, shape), "normal_")
 
 
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, rng: Any = None) -> Any:
     """Entries drawn from U(a, b)."""
+    a, b = real_number(a, "uniform_", "a"), real_number(b, "uniform_", "b")
     if not a <= b:
         raise ValueError(f"uniform_: needs a <= b, got a={a!r}, b={b!r}")
+    if not np.isfinite(b - a):
+        raise ValueError(f"uniform_: the range b - a is too wide for a float, got a={a!r}, b={b!r}")
     shape = _array(tensor, "uniform_").shape
     return _fill(tensor, as_generator(rng, "uniform_").uniform(a, b, shape), "uniform_")
 
@@ -99,26 +106,30 @@ def lecun_uniform_(tensor: Any, rng: Any = None) -> Any:
 def xavier_normal_(tensor: Any, gain: float = 1.0, rng: Any = None) -> Any:
     """Xavier/Glorot: N(0, gain·√(2/(fan_in + fan_out)))."""
     fan_in, fan_out = fan_in_and_fan_out(tensor)
+    gain = real_number(gain, "xavier_normal_", "gain", low=0.0)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
 
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, rng: Any = None) -> Any:
     """Xavier/Glorot: U(-r, r) with r = gain·√(6/(fan_in + fan_out))."""
     fan_in, fan_out = fan_in_and_fan_out(tensor)
+    gain = real_number(gain, "xavier_uniform_", "gain", low=0.0)
     return _symmetric_uniform_(tensor, gain * math.sqrt(6.0 / (fan_in + fan_out)), rng)
 
 
 def he_normal_(tensor: Any, negative_slope: float = 0.0, rng: Any = None) -> Any:
     """MSRA/He: N(0, √(2/((1 + a²)·fan_in))), a the Leaky ReLU slope (0 for ReLU)."""
     fan_in, _ = fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, math.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in)), rng=rng)
+    negative_slope = real_number(negative_slope, "he_normal_", "negative_slope")
+    return normal_(tensor, 0.0, math.sqrt(2.0 / ((1.0 + negative_slope * negative_slope) * fan_in)), rng=rng)
 
 
 def he_uniform_(tensor: Any, negative_slope: float = 0.0, rng: Any = None) -> Any:
     """MSRA/He: U(-r, r) with r = √(6/((1 + a²)·fan_in)). (The slide's upper bound
     √(6/n_out) is a typo: the distribution is symmetric.)"""
     fan_in, _ = fan_in_and_fan_out(tensor)
-    return _symmetric_uniform_(tensor, math.sqrt(6.0 / ((1.0 + negative_slope**2) * fan_in)), rng)
+    negative_slope = real_number(negative_slope, "he_uniform_", "negative_slope")
+    return _symmetric_uniform_(tensor, math.sqrt(6.0 / ((1.0 + negative_slope * negative_slope) * fan_in)), rng)
 
 
 WEIGHT_INITIALIZERS = {

@@ -18,6 +18,7 @@ import numpy as np
 from autodiff import Tensor, linear
 
 from . import init as initializers
+from .inputs import float_dtype
 from .module import Module
 from .rng import as_generator
 
@@ -40,7 +41,9 @@ def initialize_weight(weight: Tensor, init: Initializer, rng: np.random.Generato
 
 
 def _check_size(value: Any, what: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {what} must be a positive int, got {type(value).__name__} {value!r}")
+    if value < 1:
         raise ValueError(f"{owner}: {what} must be a positive int, got {value!r}")
     return int(value)
 
@@ -50,7 +53,9 @@ class Linear(Module):
 
     ``init`` fills W (default He uniform, U(±√(6/in_features)), for ReLU nets; see
     ``nn.init``); b starts at 0 (PyTorch draws it from U(±1/√in_features)). ``rng``: a
-    ``numpy.random.Generator`` or an int seed, for a reproducible init.
+    ``numpy.random.Generator`` or an int seed; None draws from nn's global generator
+    (``nn.manual_seed``). ``dtype``: a floating-point dtype (float64 by default, float32);
+    an integer dtype is refused.
     """
 
     def __init__(
@@ -65,6 +70,9 @@ class Linear(Module):
         owner = type(self).__name__
         self.in_features = _check_size(in_features, "in_features", owner)
         self.out_features = _check_size(out_features, "out_features", owner)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"{owner}: bias must be True or False, got {bias!r}")
+        dtype = float_dtype(dtype, owner)
         shape = (self.in_features, self.out_features)
         self.weight = Tensor(np.zeros(shape, dtype=dtype), requires_grad=True, label="weight")
         initialize_weight(self.weight, init, as_generator(rng, owner), owner)
@@ -74,7 +82,17 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """x @ weight + bias, one node (``autodiff.linear``)."""
-        return linear(x if isinstance(x, Tensor) else Tensor(x), self.weight, self.bias)
+        return linear(self._checked_input(x), self.weight, self.bias)
+
+    def _checked_input(self, x: Any) -> Tensor:
+        """``x`` as a Tensor, after checking its rows have ``in_features`` numbers."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.in_features}, {self.out_features}): the input X must have shape "
+                f"(N, {self.in_features}), rows of {self.in_features} features, got shape {x.shape}"
+            )
+        return x
 
     def extra_repr(self) -> str:
         bias = self.bias is not None

@@ -13,7 +13,7 @@ from typing import Any
 from autodiff import Tensor, Value
 
 from . import functional as F
-from .inputs import check_reduction
+from .inputs import check_reduction, real_number
 from .module import Module
 
 
@@ -72,7 +72,7 @@ class MultiMarginLoss(_Loss):
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean", divide_by_classes: bool = False) -> None:
         super().__init__(reduction)
-        self.margin = float(margin)
+        self.margin = real_number(margin, "MultiMarginLoss", "margin")
         self.divide_by_classes = bool(divide_by_classes)
 
     def forward(self, input: Any, target: Any) -> Tensor | Value:

@@ -65,6 +65,8 @@ def _predicted_labels(y_pred: Any) -> np.ndarray:
     """1-D labels as given, or the argmax of each row of (N, C) scores."""
     y = as_numbers(y_pred, "y_pred")
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise ValueError(f"y_pred, scores of shape (N, C), needs at least one class column, got shape {y.shape}")
         return np.argmax(y, axis=1)
     if y.ndim != 1:
         raise ValueError(f"y_pred must be 1-D labels or 2-D scores (N, C), got shape {y.shape}")
@@ -264,6 +266,14 @@ def precision_recall_fscore(
     return PrecisionRecallF(p_macro, r_macro, float(fscore.mean()))
 
 
+def _floats(values: Any, name: str) -> np.ndarray:
+    """``values`` as an array of floats; a ``TypeError`` naming ``name`` when they are not numbers."""
+    array = as_numbers(values, name)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+    return array.astype(float)
+
+
 def top_k_accuracy(y_true: Any, y_score: Any, k: int = 5, labels: Any = None) -> float:
     """Top-k accuracy: the fraction of samples whose true class is among the k classes
     with the highest scores (top-1 is plain accuracy).
@@ -274,7 +284,7 @@ def top_k_accuracy(y_true: Any, y_score: Any, k: int = 5, labels: Any = None) ->
     #{j : s_j > s_t} + #{j > t : s_j = s_t} < k.
     """
     y = _true_labels(y_true)
-    scores = as_numbers(y_score, "y_score").astype(float)
+    scores = _floats(y_score, "y_score")
     if scores.ndim != 2:
         raise ValueError(f"y_score must be a 2-D array of scores (N, C), got shape {scores.shape}")
     check_same_length(y, scores, ("y_true", "y_score"), "samples")
@@ -311,7 +321,7 @@ def _binary_scores(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarra
     if score.ndim != 1:
         raise ValueError(f"y_score must hold one score per sample (1-D), got shape {score.shape}")
     check_same_length(y, score, ("y_true", "y_score"), "samples")
-    score = score.astype(float)
+    score = _floats(score, "y_score")
     if not np.all(np.isfinite(score)):
         bad = np.flatnonzero(~np.isfinite(score))
         raise ValueError(
@@ -403,7 +413,7 @@ def auc(x: Any, y: Any) -> float:
     """Area under the curve through the points (x_i, y_i), by the trapezoidal rule:
     Σ_i (x_{i+1} - x_i)(y_i + y_{i+1})/2. ``x`` must be monotonic (increasing or
     decreasing); ``auc(*roc_curve(y, s)[:2])`` is the ROC AUC."""
-    x, y = as_numbers(x, "x").astype(float), as_numbers(y, "y").astype(float)
+    x, y = _floats(x, "x"), _floats(y, "y")
     if x.ndim != 1 or y.ndim != 1:
         raise ValueError(f"auc needs 1-D x and y, got shapes {x.shape} and {y.shape}")
     check_same_length(x, y, ("x", "y"), "points")

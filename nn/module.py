@@ -194,9 +194,12 @@ class Module:
         """Read a file written by ``save`` (pickling off) and ``load_state_dict`` it.
 
         A file that is not a readable ``.npz`` of plain arrays raises ``StateDictError``;
-        either way, a file that does not fit the model changes nothing.
+        either way, a file that does not fit the model changes nothing. Names, shapes
+        and dtypes are checked from the file's headers before any array is read.
         """
-        return self.load_state_dict(state.read_npz(path))
+        slots = self._state_slots()
+        expected = {name: np.shape(getattr(owner, attribute)) for name, (owner, attribute) in slots.items()}
+        return self.load_state_dict(state.read_npz(path, expected))
 
     # -- printing -------------------------------------------------------------------------
 

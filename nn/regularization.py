@@ -5,6 +5,7 @@
 
 ``params`` is a module, its ``named_parameters()`` (name, parameter) pairs, or a list of
 parameters. Biases are left out, as the slides advise, unless ``include_bias=True``.
+``lam`` is a finite number >= 0 (NaN, infinity or a negative λ is refused).
 
 How a bias is recognized: by its name, the last dotted part that is not a list index,
 being ``bias`` or ``b`` (any case), optionally followed by digits: ``"0.bias"``,
@@ -21,6 +22,8 @@ import re
 from typing import Any
 
 from autodiff import Value
+
+from .inputs import real_number
 
 _BIAS_NAME = re.compile(r"(bias|b)\d*", re.IGNORECASE)
 
@@ -64,11 +67,13 @@ def _total(terms: list) -> Any:
 
 def l1_penalty(params: Any, lam: float = 1.0, include_bias: bool = False) -> Any:
     """λ‖θ‖₁ = λ Σ|θ_i| over the weights (and the biases with ``include_bias=True``)."""
+    lam = real_number(lam, "l1_penalty", "lam", low=0.0)
     chosen = penalized(params, include_bias, "l1_penalty")
     return lam * _total([p.abs() if isinstance(p, Value) else p.abs().sum() for p in chosen])
 
 
 def l2_penalty(params: Any, lam: float = 1.0, include_bias: bool = False) -> Any:
     """½λ‖θ‖² = ½λ Σ θ_i² over the weights (and the biases with ``include_bias=True``); gradient λθ."""
+    lam = real_number(lam, "l2_penalty", "lam", low=0.0)
     chosen = penalized(params, include_bias, "l2_penalty")
     return (0.5 * lam) * _total([p * p if isinstance(p, Value) else (p * p).sum() for p in chosen])

@@ -16,22 +16,26 @@ from autodiff import Value
 from autodiff.scalar import affine
 
 from .module import Module
+from .rng import as_generator
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "linear")
 
 
 def make_rng(rng: np.random.Generator | None = None, seed: int | None = None) -> np.random.Generator:
-    """The random generator to draw from: ``rng`` itself, or a new one from ``seed``."""
+    """The random generator to draw from: ``rng`` itself, a new one from ``seed``, or
+    nn's global generator when neither is given (``nn.manual_seed`` reseeds it)."""
     if rng is not None and seed is not None:
         raise ValueError("give rng= or seed=, not both")
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return rng
-    return np.random.default_rng(seed)
+    return as_generator(seed, "seed")
 
 
 def _check_activation(activation: str | None) -> str:
+    if activation is not None and not isinstance(activation, str):
+        raise TypeError(f"activation must be a name, one of {', '.join(ACTIVATIONS)}, got a {type(activation).__name__}")
     name = "linear" if activation is None else activation
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
@@ -54,7 +58,7 @@ class Neuron(Module):
         seed: int | None = None,
         fused: bool = False,
     ) -> None:
-        if not isinstance(nin, (int, np.integer)) or nin < 1:
+        if isinstance(nin, bool) or not isinstance(nin, (int, np.integer)) or nin < 1:
             raise ValueError(f"Neuron needs nin >= 1 inputs, got {nin!r}")
         rng = make_rng(rng, seed)
         self.w = [Value(float(v)) for v in rng.uniform(-1.0, 1.0, size=int(nin))]
@@ -88,7 +92,7 @@ class Layer(Module):
         seed: int | None = None,
         fused: bool = False,
     ) -> None:
-        if not isinstance(nout, (int, np.integer)) or nout < 1:
+        if isinstance(nout, bool) or not isinstance(nout, (int, np.integer)) or nout < 1:
             raise ValueError(f"Layer needs nout >= 1 neurons, got {nout!r}")
         rng = make_rng(rng, seed)
         self.neurons = [Neuron(nin, activation, rng=rng, fused=fused) for _ in range(int(nout))]
@@ -117,8 +121,11 @@ class MLP(Module):
         seed: int | None = None,
         fused: bool = False,
     ) -> None:
-        if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
-            raise ValueError(f"MLP needs a non-empty list of layer sizes, got {nouts!r}")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, (Sequence, np.ndarray)) or np.ndim(nouts) != 1 or len(nouts) == 0:
+            raise TypeError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        for i, size in enumerate(nouts):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                raise ValueError(f"MLP: nouts[{i}], a layer size, must be a positive int, got {size!r}")
         _check_activation(activation)
         rng = make_rng(rng, seed)
         sizes = [nin, *nouts]

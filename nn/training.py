@@ -75,13 +75,12 @@ from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from autodiff import Tensor, Value, no_grad
 
 from . import metrics as label_metrics
 from .data import batches
 from .inputs import numbers_of
+from .progress import progress_bar
 
 Metric = Callable[[np.ndarray, np.ndarray], float]  # metric(y_true, scores) -> a number
 Callback = Callable[[dict], Any]  # callback(record) -> True to stop training
@@ -269,6 +268,10 @@ def _metric_table(metrics: Any, owner: str) -> dict[str, Metric]:
     """``metrics`` (see the module docstring) as name -> metric(y_true, scores)."""
     if isinstance(metrics, (str, bytes)) or callable(metrics):
         raise TypeError(f"{owner}: metrics must be a list; wrap one metric in a list: metrics=[{metrics!r}]")
+    if not isinstance(metrics, (Mapping, list, tuple)):
+        raise TypeError(
+            f"{owner}: metrics must be a list (or dict) of metric names or functions, got a {type(metrics).__name__}"
+        )
     items = list(metrics.items()) if isinstance(metrics, Mapping) else list(metrics)
     table: dict[str, Metric] = {}
     for i, item in enumerate(items):
@@ -289,7 +292,7 @@ def _metric_table(metrics: Any, owner: str) -> dict[str, Metric]:
                 )
         else:
             raise TypeError(
-                f"{owner}: metric {i} is a {type(item).__name__}: give a name, a function "
+                f"{owner}: metrics[{i}] is a {type(item).__name__}: give a name, a function "
                 "or a (name, function) pair"
             )
         if name == "loss" or name.startswith("val_") or name in BOOKKEEPING or name in table:
@@ -442,13 +445,15 @@ def fit(
     ``val_``), then the callbacks, then early stopping. See the module docstring for how
     ``loss_fn``, ``metrics``, callbacks and ``early_stopping`` are called.
 
-    ``progress``: a progress bar over the iterations (tqdm; a widget in Jupyter), showing
-    the last epoch's losses. ``monitor``: the record entry early stopping watches.
+    ``progress``: a progress bar over the iterations, showing the last epoch's losses:
+    tqdm's text bar when stderr is a terminal, its widget in a live Jupyter notebook, and
+    no bar where nobody watches (stderr sent to a file, a notebook run by nbclient or
+    nbconvert; see ``nn.progress``). ``monitor``: the record entry early stopping watches.
     ``shuffle``: reshuffle the rows every epoch (default) or keep their order.
     ``drop_last``: leave out each epoch's last batch when it is short (BatchNorm cannot
     train on a batch of one row), so an epoch has ⌊N/B⌋ iterations instead of ⌈N/B⌉. ``rng``:
     the shuffling's ``numpy.random.Generator`` or int seed (default 0: the same batches
-    run after run; None for a fresh seed).
+    run after run; None for nn's global generator, see ``nn.manual_seed``).
     """
     scalar = _check_model(model, "fit")
     _check_optimizer(optimizer, model)
@@ -466,7 +471,7 @@ def fit(
     epoch_batches = batches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
 
     history = History()
-    bar = tqdm(total=epochs * len(epoch_batches), desc="fit", unit="it", disable=not progress)
+    bar = progress_bar(progress, total=epochs * len(epoch_batches), desc="fit", unit="it")
     with _modes_kept(model), bar:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import pickle
 import struct
 import subprocess
 import sys
 import textwrap
 
-import tqdm.auto
 
 import numpy as np
 import pytest
@@ -246,8 +246,6 @@ def test_datasets_and_metrics_import_and_work_without_scikit_learn():
     assert "pip install scikit-learn" in message and "load_mnist needs no extra package" in message
 
 
-def test_the_download_bar_is_tqdm_auto_so_notebooks_get_a_widget():
-    assert datasets.tqdm is tqdm.auto.tqdm
 
 
 # -- IDX files, written here byte by byte -------------------------------------------------------
@@ -383,12 +381,30 @@ def test_load_mnist_downloads_into_the_cache_then_reads_it_offline(mirror):
     assert raw_test.dtype == np.uint8 and raw_test.shape == (4, 28, 28)
 
 
-def test_download_shows_a_progress_bar(mirror, tmp_path, capsys):
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_download_shows_a_progress_bar_on_a_terminal_and_none_in_a_log(mirror, tmp_path, monkeypatch, capsys):
     name = "t10k-labels-idx1-ubyte.gz"
     url = f"{mirror['url']}/{name}"
     target = datasets.download_file(url, tmp_path / name, mirror["sha256"][name], progress=True)
     assert target.read_bytes() == (tmp_path / "mirror" / name).read_bytes()
-    assert name in capsys.readouterr().err
+    assert capsys.readouterr().err == ""  # pytest's captured stderr is no terminal
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    datasets.download_file(url, tmp_path / "again.gz", mirror["sha256"][name], progress=True)
+    assert "again.gz" in terminal.getvalue()
+
+
+def test_a_download_leaves_the_users_own_partial_file_alone(mirror, tmp_path):
+    name = "t10k-labels-idx1-ubyte.gz"
+    mine = tmp_path / f"{name}.partial"
+    mine.write_bytes(b"my notes")
+    datasets.download_file(f"{mirror['url']}/{name}", tmp_path / name, mirror["sha256"][name], progress=False)
+    assert mine.read_bytes() == b"my notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["mirror", name, mine.name])
 
 
 def test_a_download_with_the_wrong_hash_is_not_kept(mirror):
@@ -400,7 +416,7 @@ def test_a_download_with_the_wrong_hash_is_not_kept(mirror):
     with pytest.raises(ChecksumError, match="the download was discarded"):
         url = f"{mirror['url']}/train-labels-idx1-ubyte.gz"
         datasets.download_file(url, mirror["cache"] / "x.gz", "0" * 64, progress=False)
-    assert not (mirror["cache"] / "x.gz").exists() and not (mirror["cache"] / "x.gz.partial").exists()
+    assert sorted(p.name for p in mirror["cache"].iterdir()) == ["train-images-idx3-ubyte.gz"]  # nothing left behind
 
 
 def test_a_corrupted_file_in_the_cache_is_deleted_and_downloaded_again(mirror):
@@ -466,3 +482,65 @@ def test_files_that_do_not_fit_together_are_refused_and_dropped_from_the_cache(m
     hashes = serve_labels([1, 2, 12, 3, 4, 5])
     with pytest.raises(IDXError, match="labels must be digits 0-9, found 12"):
         load_mnist(base_url=mirror["url"], sha256=hashes, progress=False)
+
+
+# -- hostile IDX files: the declared size is checked against the file's before reading -----------------
+
+
+def peak_bytes(action):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+def refused(path, message):
+    def read():
+        with pytest.raises(IDXError, match=message):
+            read_idx(path)
+
+    return read
+
+
+BILLION_IMAGES = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 10**9, 28, 28)  # 784 GB promised
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_a_tiny_idx_file_declaring_a_billion_items_is_refused_before_reading(tmp_path, compress):
+    path = write(tmp_path / "liar", BILLION_IMAGES + bytes(100), compress)
+    assert path.stat().st_size < 200
+    assert peak_bytes(refused(path, r"truncated: the header promises \(1000000000, 28, 28\).*refused before reading")) < 100_000
+
+
+def test_a_gzip_bomb_declaring_more_than_gzip_can_hold_is_refused_without_inflating_it(tmp_path):
+    labels = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10**9)  # a billion labels, 1 GB
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(labels)
+        for _ in range(32):
+            out.write(bytes(1 << 20))  # 32 MB of zeros: a file of about 32 KB
+    assert path.stat().st_size < 100_000
+    assert peak_bytes(refused(path, "more than a gzip file of")) < 1 << 20  # not the 32 MB it inflates to
+
+
+def test_hostile_files_in_the_mnist_cache_are_refused_and_deleted(mirror):
+    load(mirror)
+    cached = mirror["cache"] / "train-images-idx3-ubyte.gz"
+    unchecked = {}  # no hash to check, so the reader itself meets the hostile bytes
+    cached.write_bytes(gzip.compress(BILLION_IMAGES + bytes(1000)))
+
+    def load_cache():
+        with pytest.raises(IDXError, match=r"truncated: the header promises \(1000000000, 28, 28\).*file was deleted"):
+            load_mnist(sha256=unchecked, download=False)
+
+    assert peak_bytes(load_cache) < 1 << 20
+    assert not cached.exists()
+    cached.write_bytes(gzip.compress(b"\x1f\x8b not an IDX header" + bytes(100)))  # wrong magic
+    with pytest.raises(IDXError, match="not an IDX file.*file was deleted"):
+        load_mnist(sha256=unchecked, download=False)
+    assert not cached.exists()

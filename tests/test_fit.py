@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import math
+import sys
 
 import matplotlib
 
@@ -10,7 +12,6 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-import tqdm.auto
 
 import autodiff
 from autodiff import Tensor
@@ -524,29 +525,30 @@ def test_other_bad_arguments_are_named(setup):
 # -- the progress bar and the labels of scores ------------------------------------------------------
 
 
-def test_the_progress_bar_can_be_turned_off(setup, capsys):
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, as a console's is."""
+
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_the_bar_is_drawn_and_can_be_turned_off(setup, monkeypatch):
     model, opt, X, y = setup
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5, progress=False)
-    assert capsys.readouterr().err == ""
+    assert terminal.getvalue() == ""
     nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5)
-    err = capsys.readouterr().err
-    assert "fit" in err and "4/4" in err and "loss=" in err
+    drawn = terminal.getvalue()
+    assert "fit" in drawn and "4/4" in drawn and "loss=" in drawn
+    assert drawn.count("\n") == 1  # one bar, redrawn in place with carriage returns, left as one line
 
 
-def test_the_progress_bar_is_tqdm_auto_so_notebooks_get_a_widget(setup, monkeypatch):
-    from nn import training
-
-    assert training.tqdm is tqdm.auto.tqdm  # the notebook-aware bar
-    made = []
-
-    def recording_bar(*args, **kwargs):
-        made.append(kwargs)
-        return tqdm.auto.tqdm(*args, **kwargs)
-
-    monkeypatch.setattr(training, "tqdm", recording_bar)
+def test_where_nobody_watches_there_is_no_bar(setup, capsys):
+    # stderr captured by pytest is not a terminal, as a log file or nbconvert's is not
     model, opt, X, y = setup
-    nn.fit(model, F.mse_loss, opt, (X, y), epochs=3, batch_size=4, progress=False)
-    assert made == [{"total": 9, "desc": "fit", "unit": "it", "disable": True}]  # 3 epochs of ⌈10/4⌉
+    nn.fit(model, F.mse_loss, opt, (X, y), epochs=2, batch_size=5)
+    assert capsys.readouterr().err == ""
 
 
 def test_predicted_labels_of_scores():

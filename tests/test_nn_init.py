@@ -83,7 +83,7 @@ def test_initializers_refuse_bad_arguments():
         nn.init.uniform_(_weight(), a=1.0, b=0.0)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
         nn.init.he_normal_(_weight(), rng="seed")
-    with pytest.raises(TypeError, match="fills a Tensor or a float numpy array"):
+    with pytest.raises(TypeError, match="tensor must be a Tensor or a float numpy array"):
         nn.init.zeros_([1.0, 2.0])
 
 
@@ -142,3 +142,59 @@ def test_every_initializer_takes_rng_so_they_can_be_looped_over():
         args = (w, 0.5) if name == "constant_" else (w,)
         getattr(nn.init, name)(*args, rng=np.random.default_rng(0))
         np.testing.assert_array_equal(w.data, np.full((2, 3), 0.5 if name == "constant_" else 0.0))
+
+
+# -- the default generator: every draw seeded, nn.manual_seed(n) as PyTorch's -------------------------
+
+FRESH_PROCESS = (
+    "import nn, numpy as np\n"
+    "print(nn.Linear(3, 2).weight.data.tolist(), nn.MLP(2, [2, 1]).parameters()[0].data,\n"
+    "      nn.Dropout(0.5)(np.ones(6)).data.tolist(), nn.datasets.make_moons(3, noise=0.1)[0].tolist())"
+)
+
+
+def test_a_fresh_process_draws_the_same_numbers_without_any_rng():
+    import subprocess
+    import sys
+
+    runs = [subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.strip()
+
+
+def test_manual_seed_fixes_every_default_draw():
+    def draws():
+        linear = nn.Linear(4, 3).weight.data.copy()
+        neuron = [w.data for w in nn.Neuron(3).w]
+        mask = nn.Dropout(0.5)(np.ones((2, 5))).data.copy()
+        filled = nn.init.he_normal_(np.zeros((3, 2)))
+        order = next(iter(nn.data.batches(np.arange(6.0)[:, None], np.arange(6), 6, rng=None)))[1]
+        return linear, neuron, mask, filled, order
+
+    nn.manual_seed(7)
+    first = draws()
+    nn.manual_seed(7)
+    again = draws()
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    # the Linear's weights are He uniform drawn from default_rng(7): U(±√(6/4))
+    expected = np.random.default_rng(7).uniform(-math.sqrt(6 / 4), math.sqrt(6 / 4), (4, 3))
+    np.testing.assert_array_equal(first[0], expected)
+    nn.manual_seed(8)
+    assert not np.array_equal(nn.Linear(4, 3).weight.data, first[0])
+
+
+def test_manual_seed_reseeds_a_dropout_built_before_it():
+    dropout = nn.Dropout(0.5)
+    nn.manual_seed(3)
+    first = dropout(np.ones(20)).data.copy()
+    nn.manual_seed(3)
+    np.testing.assert_array_equal(dropout(np.ones(20)).data, first)
+
+
+@pytest.mark.parametrize("seed, error", [("1", TypeError), (1.5, TypeError), (None, TypeError), (True, TypeError),
+                                         (-1, ValueError)])
+def test_manual_seed_refuses_what_is_not_a_seed(seed, error):
+    with pytest.raises(error, match="manual_seed: seed"):
+        nn.manual_seed(seed)

@@ -136,7 +136,7 @@ def test_cross_entropy_refuses_bad_class_indices_naming_them():
         F.cross_entropy(LOGITS, [0, 1, 2, 1, 2])
     with pytest.raises(ValueError, match="must be whole numbers"):
         F.cross_entropy(LOGITS, [0, 1, 2.5, 1, 2, 0])
-    with pytest.raises(ValueError, match=r"scores must have shape \(N, C\) or \(C,\)"):
+    with pytest.raises(ValueError, match=r"input \(the scores\) must have shape \(N, C\) or \(C,\)"):
         F.cross_entropy(np.zeros((2, 3, 4)), np.zeros((2, 3)))
 
 

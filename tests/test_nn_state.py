@@ -154,7 +154,7 @@ def _text_array(path, good):
         (_garbage, "not a zip archive"),
         (_flipped, "damaged or unsafe .npz state file: Bad CRC-32"),
         (_single_array, "holds a single .npy array"),
-        (_pickled_objects, "Object arrays cannot be loaded when allow_pickle=False"),
+        (_pickled_objects, "holds pickled Python objects (dtype object); a state file is never unpickled"),
         (_text_array, "not real numbers: '0.bias' has dtype <U1"),
     ],
     ids=lambda x: x.__name__.strip("_") if callable(x) else "",
@@ -201,3 +201,92 @@ def test_exporting_to_pytorch_is_a_transpose_of_each_weight():
     np.testing.assert_allclose(
         ours(Tensor(X)).data, theirs(torch.tensor(X)).detach().numpy(), rtol=1e-13, atol=1e-15
     )
+
+
+# -- hostile files: checked from the headers, before any array is read ---------------------------------
+
+
+def write_member(archive, name, shape, dtype="<f8", chunks=0, chunk=b"\0" * (1 << 20)):
+    """A member ``name.npy`` whose header declares ``shape`` and whose data is ``chunks`` MB of zeros."""
+    import io
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": dtype, "fortran_order": False, "shape": shape})
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        member.write(header.getvalue())
+        for _ in range(chunks):
+            member.write(chunk)
+
+
+def peak_bytes(action):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+def test_a_small_file_with_a_huge_unexpected_member_is_refused_without_inflating_it(tmp_path):
+    import zipfile
+
+    good = tmp_path / "good.npz"
+    trained_model().save(good)
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, value in np.load(good).items():
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, value)
+        write_member(archive, "extra", (64 * (1 << 20) // 8,), chunks=64)  # 64 MB of zeros
+    assert path.stat().st_size < 200_000
+    model = make_model(seed=3)
+    before = snapshot(model)
+    errors = []
+
+    def load():
+        with pytest.raises(nn.StateDictError, match="unexpected: 'extra'") as error:
+            model.load(path)
+        errors.append(error)
+
+    assert peak_bytes(load) < 4 * (1 << 20)  # not the 64 MB the member inflates to
+    assert errors
+    assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored", "deflated"])
+def test_a_tiny_file_declaring_a_trillion_numbers_is_a_state_dict_error(tmp_path, stored):
+    import zipfile
+
+    path = tmp_path / "liar.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as archive:
+        write_member(archive, "0.weight", (10**12,), chunks=0)
+    assert path.stat().st_size < 2048
+    with pytest.raises(nn.StateDictError, match=r"declares shape \(1000000000000,\).*truncated or forged"):
+        nn.state.read_npz(path)
+    model = make_model(seed=3)
+    before = snapshot(model)
+    with pytest.raises(nn.StateDictError, match="truncated or forged"):
+        model.load(path)
+    assert_unchanged(model, before)
+
+
+def test_save_leaves_the_users_own_partial_file_alone_and_nothing_else_behind(tmp_path):
+    mine = tmp_path / "m.npz.partial"
+    mine.write_bytes(b"my half-written notes")
+    model = trained_model()
+    model.save(tmp_path / "m.npz")
+    assert mine.read_bytes() == b"my half-written notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "m.npz.partial"]
+    assert_unchanged(make_model(seed=5).load(tmp_path / "m.npz"), snapshot(model))
+
+
+def test_save_gives_the_file_the_usual_permissions(tmp_path):
+    import os
+
+    model = trained_model()
+    model.save(tmp_path / "m.npz")
+    (tmp_path / "plain").write_bytes(b"")
+    assert os.stat(tmp_path / "m.npz").st_mode == os.stat(tmp_path / "plain").st_mode
