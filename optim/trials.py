@@ -9,7 +9,8 @@ that trial and the search goes on:
   the main thread of a process (here without an executor, or in a ``ProcessPoolExecutor``
   worker) an alarm signal stops it; a worker process that does not answer the alarm (stuck
   in C code) is killed. A thread cannot be stopped: the record and a warning say that it
-  goes on in the background;
+  goes on in the background, holding its worker (the trials queued behind it wait; their
+  clock starts when they start);
 - the worker process running it dies (``os._exit``, a crash, the kernel's OOM killer):
   a ``ProcessPoolExecutor`` is then broken for every trial it held (``BrokenProcessPool``),
   so the trials that were running are rerun one at a time on a fresh pool to find which
@@ -113,7 +114,7 @@ def timed_trial(objective: Callable[[dict], Any], params: dict, timeout: float |
 
 def _unstoppable(timeout: float, where: str, waited: float) -> Outcome:
     message = (f"TimeoutError: the trial ran longer than {timeout:g} s; it runs in {where}, which cannot "
-               "be stopped: it goes on in the background until it returns")
+               "be stopped: it goes on in the background until it returns, and holds its worker until then")
     return Outcome(math.nan, message, "TimeoutError", "timeout", waited)
 
 
@@ -224,7 +225,7 @@ class TrialRunner:
     def _run_parallel(self, jobs: list[tuple[int, dict]], record: Callable[[int, Outcome], None]) -> None:
         waiting = collections.deque(jobs)
         suspects: collections.deque = collections.deque()  # ran when a worker died: rerun one at a time
-        in_flight: dict[concurrent.futures.Future, tuple[int, dict, float]] = {}
+        in_flight: dict[concurrent.futures.Future, list] = {}  # future -> [number, params, submitted, started]
         zombies: set[concurrent.futures.Future] = set()  # timed out, cannot be stopped, still running
         killed_on_purpose = False
         slots = _slots(self.current)
@@ -234,16 +235,16 @@ class TrialRunner:
                 if suspects:
                     if not in_flight:
                         number, params = suspects.popleft()
-                        in_flight[self._submit(params)] = (number, params, time.monotonic())
+                        in_flight[self._submit(params)] = [number, params, time.monotonic(), None]
                 else:
                     while waiting and len(in_flight) < max(1, slots - len(zombies)):
                         number, params = waiting.popleft()
-                        in_flight[self._submit(params)] = (number, params, time.monotonic())
+                        in_flight[self._submit(params)] = [number, params, time.monotonic(), None]
                 done, _ = concurrent.futures.wait(in_flight, timeout=self._until_deadline(in_flight),
                                                   return_when=concurrent.futures.FIRST_COMPLETED)
                 broken = []
                 for future in done:
-                    number, params, submitted = in_flight.pop(future)
+                    number, params, submitted, _ = in_flight.pop(future)
                     try:
                         outcome = Outcome(*future.result())
                     except concurrent.futures.process.BrokenProcessPool:
@@ -258,7 +259,7 @@ class TrialRunner:
                 if broken:
                     # every trial the dead pool held fails with it: collect them all, then sort them out
                     for future in list(in_flight):
-                        number, params, _ = in_flight.pop(future)
+                        number, params, _, _ = in_flight.pop(future)
                         broken.append((number, params, future))
                     if killed_on_purpose or len(broken) > 1:
                         # innocent (the pool was killed to stop a timed-out trial) or one of several suspects
@@ -278,11 +279,29 @@ class TrialRunner:
                 future.cancel()
             raise
 
+    def _mark_started(self, in_flight: dict) -> bool:
+        """Note when each trial started (the clock of its timeout); True if some still wait.
+
+        Thread and process pools say when a trial starts running (a trial can wait behind a
+        timed-out thread that goes on); for other executors the clock starts at submission."""
+        reports = isinstance(self.current, (concurrent.futures.ThreadPoolExecutor,
+                                            concurrent.futures.ProcessPoolExecutor))
+        now, queued = time.monotonic(), False
+        for future, entry in in_flight.items():
+            if entry[3] is None:
+                if not reports or future.running() or future.done():
+                    entry[3] = entry[2] if not reports else now
+                else:
+                    queued = True
+        return queued
+
     def _until_deadline(self, in_flight: dict) -> float | None:
         if self.timeout is None or not in_flight:
             return None
-        first = min(submitted for _, _, submitted in in_flight.values())
-        return max(0.0, first + self._limit() - time.monotonic()) + 0.01
+        queued = self._mark_started(in_flight)
+        started = [entry[3] for entry in in_flight.values() if entry[3] is not None]
+        wait = max(0.0, min(started) + self._limit() - time.monotonic()) + 0.01 if started else None
+        return min(wait, 0.05) if queued and wait is not None else (0.05 if queued else wait)
 
     def _limit(self) -> float:
         threads = isinstance(self.current, concurrent.futures.ThreadPoolExecutor)
@@ -292,9 +311,10 @@ class TrialRunner:
         """Record the trials past their time; True if worker processes were killed to stop one."""
         if self.timeout is None:
             return False
+        self._mark_started(in_flight)
         now, killed = time.monotonic(), False
-        for future, (number, params, submitted) in list(in_flight.items()):
-            if now - submitted < self._limit() or future.done():
+        for future, (number, params, _, submitted) in list(in_flight.items()):
+            if submitted is None or now - submitted < self._limit() or future.done():
                 continue
             del in_flight[future]
             pool = self.current
