@@ -30,6 +30,7 @@ import math
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -130,6 +131,14 @@ def _in_a_thread(objective: Callable[[dict], Any], params: dict, timeout: float)
     return box[0]
 
 
+def _outside_optim() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside this package."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("optim."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _slots(executor: concurrent.futures.Executor) -> int:
     """How many trials the executor runs at once: its ``max_workers``, a dask client's
     thread count, or the number of CPUs."""
@@ -182,7 +191,7 @@ class TrialRunner:
     def _warn(self, key: str, message: str) -> None:
         if key not in self.warned:
             self.warned.add(key)
-            warnings.warn(f"{self.owner}: {message}", RuntimeWarning, stacklevel=4)
+            warnings.warn(f"{self.owner}: {message}", RuntimeWarning, stacklevel=_outside_optim())
 
     def run(self, jobs: list[tuple[int, dict]], record: Callable[[int, Outcome], None]) -> None:
         """Run every ``(number, params)`` job; ``KeyboardInterrupt`` cancels the rest and propagates."""
