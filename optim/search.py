@@ -28,9 +28,14 @@ import concurrent.futures
 import dataclasses
 import math
 import numbers
+import os
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+
+from .progress import progress_bar
+from .trial_log import TrialLog, as_json
+from .trials import Outcome, TrialRunner, run_trial
 
 Space = Mapping[str, Any]  # name -> list of choices, or a sampler f(rng) -> value
 Objective = Callable[[dict], float]
@@ -125,7 +130,8 @@ class Trial:
     ``"TypeName: message"``, and ``error_type`` the exception's type name: rerun
     ``objective(trial.params)`` to see the traceback. ``round``: the round of
     ``coarse_to_fine`` it belongs to (0 for ``random_search``); ``number``: its place in
-    the order trials were drawn.
+    the order trials were drawn. ``status``: ``"done"``, ``"failed"`` or ``"timeout"``;
+    ``duration``: the seconds it ran (NaN where nobody could time it: a worker that died).
     """
 
     params: dict
@@ -134,6 +140,8 @@ class Trial:
     error_type: str | None = None
     round: int = 0
     number: int = 0
+    status: str = "done"
+    duration: float = math.nan
 
     @property
     def ok(self) -> bool:
@@ -141,25 +149,14 @@ class Trial:
         return self.error is None
 
 
-def run_trial(objective: Objective, params: dict) -> tuple[float, str | None, str | None]:
-    """``(score, error, error_type)`` of one call of the objective; never raises.
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a search. ``trials``: the trials that had finished, best first (the
+    log, if one was given, has them too: pass it as ``resume=`` to go on from there)."""
 
-    Runs where the executor puts it (a worker process, say) and returns only a float and
-    strings, which any executor can send back. A score that is not a number, or is NaN
-    (a diverged run), counts as a failure.
-    """
-    try:
-        result = objective(dict(params))
-        try:
-            score = float(result)
-        except (TypeError, ValueError):
-            raise TypeError(f"the objective must return a number, got {result!r}") from None
-        if math.isnan(score):
-            raise FloatingPointError("the objective returned nan (a diverged run?)")
-    except Exception as error:  # any failure of one trial is recorded, not fatal to the search
-        kind = type(error).__name__
-        return math.nan, f"{kind}: {error}", kind
-    return score, None, None
+    def __init__(self, trials: list[Trial], log: Any) -> None:
+        where = f"; resume={os.fspath(log)!r} continues it" if log is not None else ""
+        super().__init__(f"search interrupted after {len(trials)} finished trials{where}")
+        self.trials = trials
 
 
 def sample(space: Space, rng: np.random.Generator) -> dict:
@@ -197,58 +194,116 @@ def _positive_int(owner: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def _check_timeout(owner: str, timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"{owner}: timeout must be a number of seconds or None, got {timeout!r}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"{owner}: timeout must be a finite number of seconds > 0, got {timeout!r}")
+    return float(timeout)
+
+
 def ranked(trials: Sequence[Trial]) -> list[Trial]:
     """Best first: successful trials by score (ties in drawing order), then the failures."""
     return sorted(trials, key=lambda trial: (not trial.ok, trial.score if trial.ok else 0.0, trial.number))
 
 
-def evaluate(objective: Objective, draws: Sequence[dict], executor: concurrent.futures.Executor | None,
-             owner: str) -> list[tuple[float, str | None, str | None]]:
-    """``run_trial`` on every draw: here one after another, or all submitted to ``executor``."""
-    if executor is None:
-        return [run_trial(objective, params) for params in draws]
-    if not isinstance(executor, concurrent.futures.Executor):
-        raise TypeError(f"{owner}: executor must be a concurrent.futures.Executor or None, got {executor!r}")
-    futures = [executor.submit(run_trial, objective, params) for params in draws]
-    results = []
-    for future in futures:
-        try:
-            results.append(future.result())
-        except Exception as error:  # the executor could not run the trial at all: no trial would run
-            for other in futures:
-                other.cancel()
-            raise RuntimeError(
-                f"{owner}: the executor could not run a trial ({type(error).__name__}: {error}); "
-                "note that a process pool can only run an objective it can pickle: a function "
-                "defined at module level, not a lambda or a local function"
-            ) from error
-    return results
+class _Search:
+    """One search's machinery: the runner (here or on the executor), the log, the progress
+    bar, and every finished trial, so that Ctrl-C can hand them back (``SearchInterrupted``)."""
+
+    def __init__(self, owner: str, objective: Objective, executor: Any, total: int, timeout: Any,
+                 log: Any, resume: Any, progress: Any) -> None:
+        self.owner = owner
+        self.runner = TrialRunner(objective, executor, _check_timeout(owner, timeout), owner)
+        self.log_path = log if log is not None else resume
+        self.log = TrialLog(log, resume, total, owner)
+        self.bar = progress_bar(total, owner, progress)
+        self.finished: list[Trial] = []
+
+    def __enter__(self) -> "_Search":
+        return self
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        self.runner.close()
+        self.log.close()
+        if self.bar is not None:
+            self.bar.close()
+        if isinstance(error, KeyboardInterrupt) and not isinstance(error, SearchInterrupted):
+            raise SearchInterrupted(ranked(self.finished), self.log_path) from error
+
+    def _finish(self, trial: Trial) -> None:
+        self.finished.append(trial)
+        if self.bar is not None:
+            self.bar.update(1)
+            best = ranked(self.finished)[0]
+            failed = sum(not t.ok for t in self.finished)
+            self.bar.set_postfix_str(f"best {best.score:.4g}, {failed} failed" if best.ok else f"{failed} failed")
+
+    def run_round(self, draws: Sequence[dict], round_number: int, first_number: int) -> list[Trial]:
+        """Every draw as a trial: the ones the resumed log has kept, the others run now."""
+        if self.log.file is not None:
+            for params in draws:
+                as_json(params, "params")  # a draw the log cannot hold is refused before any trial runs
+        jobs, found = [], []
+        for offset, params in enumerate(draws):
+            number = first_number + offset
+            record = self.log.kept(number, round_number, params)
+            if record is None:
+                jobs.append((number, params))
+                continue
+            trial = Trial(params, math.nan if record["score"] is None else float(record["score"]),
+                          record["error"], record["error_type"], round_number, number, record["status"],
+                          math.nan if record["duration"] is None else float(record["duration"]))
+            found.append(trial)
+            self._finish(trial)
+        params_of = dict(jobs)
+
+        def record(number: int, outcome: Outcome) -> None:
+            trial = Trial(params_of[number], *outcome[:3], round=round_number, number=number,
+                          status=outcome.status, duration=outcome.duration)
+            self.log.write(number, round_number, trial.params, trial.score, trial.status, trial.error,
+                           trial.error_type, trial.duration)
+            found.append(trial)
+            self._finish(trial)
+
+        self.runner.run(jobs, record)
+        return found
 
 
 def random_search(objective: Objective, space: Space, n_trials: int, rng: Any = None,
-                  executor: concurrent.futures.Executor | None = None) -> list[Trial]:
+                  executor: concurrent.futures.Executor | None = None, *, timeout: float | None = None,
+                  log: str | os.PathLike | None = None, resume: str | os.PathLike | None = None,
+                  progress: bool | None = None) -> list[Trial]:
     """Evaluate ``objective`` on ``n_trials`` random draws from ``space``; the trials, best first.
 
     Each draw samples every parameter (choices uniformly, samplers with ``rng``); all are
     drawn here, before any trial runs, so a seed fixes the trials whatever the executor.
-    A trial that raises, returns something other than a number, or returns NaN is
-    recorded as a failure (``error`` says why, ``score`` is NaN) and sorted after every
-    success; the search goes on. ``executor``: None runs the trials here, one after
-    another; any ``concurrent.futures.Executor`` runs them in parallel.
+    A trial that raises (``SystemExit`` included), returns something other than a number,
+    or returns NaN is recorded as a failure (``error`` says why, ``score`` is NaN) and
+    sorted after every success; the search goes on. ``executor``: None runs the trials
+    here, one after another; any ``concurrent.futures.Executor`` runs them in parallel, and
+    a worker that dies fails only the trial it was running (see ``optim.trials``).
+
+    ``timeout``: seconds per trial; a trial past it is recorded with status ``"timeout"``
+    (and stopped where it can be: not in a thread). ``log``: a file that gets one JSON line
+    per trial as it finishes; ``resume``: such a file, whose trials are kept (their params
+    must equal this search's draws: the same seed and space) while the rest run and are
+    appended to it. ``progress``: a progress bar; None shows one only in a terminal or a
+    notebook. Ctrl-C raises ``SearchInterrupted``, a KeyboardInterrupt holding the finished trials.
 
     >>> trials = random_search(lambda p: (p["x"] - 3) ** 2, {"x": Uniform(0, 10)}, 50, rng=0)
     >>> round(trials[0].params["x"], 2)
     3.0
     """
-    check_space(space, "random_search")
-    n_trials = _positive_int("random_search", "n_trials", n_trials)
-    rng = generator(rng, "random_search")
+    owner = "random_search"
+    check_space(space, owner)
+    n_trials = _positive_int(owner, "n_trials", n_trials)
+    rng = generator(rng, owner)
     draws = [sample(space, rng) for _ in range(n_trials)]
-    results = evaluate(objective, draws, executor, "random_search")
-    trials = [
-        Trial(params, score, error, error_type, number=number)
-        for number, (params, (score, error, error_type)) in enumerate(zip(draws, results))
-    ]
+    with _Search(owner, objective, executor, n_trials, timeout, log, resume, progress) as search:
+        trials = search.run_round(draws, 0, 0)
     return ranked(trials)
 
 
@@ -263,13 +318,16 @@ def narrow(space: Space, center: Mapping[str, Any], zoom: float) -> dict:
 
 
 def coarse_to_fine(objective: Objective, space: Space, rounds: int, n_trials: int, zoom: float = 0.3,
-                   rng: Any = None, executor: concurrent.futures.Executor | None = None) -> list[Trial]:
+                   rng: Any = None, executor: concurrent.futures.Executor | None = None, *,
+                   timeout: float | None = None, log: str | os.PathLike | None = None,
+                   resume: str | os.PathLike | None = None, progress: bool | None = None) -> list[Trial]:
     """Search wide, then zoom in (the slides' coarse to fine): ``rounds`` rounds of
     ``random_search`` with ``n_trials`` trials each; after every round each
     ``Uniform``/``LogUniform`` range of the space becomes ``zoom`` (in (0, 1]) times as
     wide, centred on the best trial so far (see ``narrow``). Choices lists and plain
     samplers are drawn from as they are. If no trial has succeeded yet the space stays as
-    it was.
+    it was. ``timeout``, ``log``, ``resume`` and ``progress`` as in ``random_search``: a
+    resumed search replays the logged rounds, so it narrows the space the same way.
 
     Returns every trial of every round, best first; ``trial.round`` says which round
     (0, 1, ...) drew it and ``trial.number`` counts all trials in drawing order.
@@ -282,13 +340,13 @@ def coarse_to_fine(objective: Objective, space: Space, rounds: int, n_trials: in
         raise ValueError(f"{owner}: zoom must be a number in (0, 1], got {zoom!r}")
     rng = generator(rng, owner)
     trials: list[Trial] = []
-    for round_number in range(rounds):
-        found = random_search(objective, space, n_trials, rng=rng, executor=executor)
-        already = len(trials)
-        trials += [dataclasses.replace(t, round=round_number, number=already + t.number) for t in found]
-        best = ranked(trials)[0]
-        if best.ok:
-            space = narrow(space, best.params, zoom)
+    with _Search(owner, objective, executor, rounds * n_trials, timeout, log, resume, progress) as search:
+        for round_number in range(rounds):
+            draws = [sample(space, rng) for _ in range(n_trials)]
+            trials += search.run_round(draws, round_number, len(trials))
+            best = ranked(trials)[0]
+            if best.ok:
+                space = narrow(space, best.params, zoom)
     return ranked(trials)
 
 
@@ -297,6 +355,7 @@ __all__ = [
     "Uniform",
     "LogUniform",
     "Trial",
+    "SearchInterrupted",
     "random_search",
     "coarse_to_fine",
     "narrow",

@@ -4,13 +4,19 @@ on a process pool) and coarse to fine, as the lecture on optimization algorithms
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import math
+import os
+import signal
+import sys
+import time
 
 import numpy as np
 import pytest
 
 import optim
-from optim.search import LogUniform, Trial, Uniform, coarse_to_fine, log_uniform, narrow, random_search
+from optim.search import (LogUniform, SearchInterrupted, Trial, Uniform, coarse_to_fine, log_uniform, narrow,
+                          random_search)
 
 
 # -- objectives at module level, so that a process pool can pickle them -----------------------
@@ -230,6 +236,12 @@ def test_coarse_to_fine_keeps_the_space_while_every_trial_fails():
         (lambda: LogUniform(1.0, 0.1), ValueError, r"LogUniform: low must be < high"),
         (lambda: LogUniform(0, 1), ValueError, r"LogUniform: low must be a finite number > 0, got 0"),
         (lambda: Uniform(2, 2), ValueError, r"Uniform: low must be < high, got low=2, high=2"),
+        (lambda: random_search(bowl, SPACE, 2, timeout=0), ValueError, r"timeout must be a finite .* > 0, got 0"),
+        (lambda: random_search(bowl, SPACE, 2, timeout="1"), TypeError, r"timeout must be a number .* got '1'"),
+        (lambda: random_search(bowl, SPACE, 2, log=3), TypeError, r"log must be a file path or None, got 3"),
+        (lambda: random_search(bowl, SPACE, 2, progress="yes"), TypeError, r"progress must be True, False or"),
+        (lambda: random_search(bowl, SPACE, 2, resume="/no/such.jsonl"), FileNotFoundError,
+         r"resume='/no/such.jsonl': no such file"),
     ],
 )
 def test_bad_arguments(call, error, message):
@@ -241,3 +253,216 @@ def test_the_modules_are_exported():
     assert optim.search.random_search is random_search and optim.search.log_uniform is log_uniform
     assert callable(optim.schedules.cosine_decay)
     assert "search" in optim.__all__ and "schedules" in optim.__all__
+
+
+# -- a search that survives its trials -----------------------------------------------------------
+
+LINE = {"x": Uniform(0.0, 1.0)}
+
+
+def parabola(params):
+    return (params["x"] - 0.5) ** 2
+
+
+def crashing(params):
+    """Kills the worker process running it for x < 0.15 (as a segfault or the OOM killer would)."""
+    if params["x"] < 0.15:
+        os._exit(3)
+    return parabola(params)
+
+
+def exiting(params):
+    if params["x"] < 0.3:
+        sys.exit(f"gave up at x={params['x']:.3f}")
+    return parabola(params)
+
+
+def hanging(params):
+    """Hangs (in Python: an alarm can stop it) for x < 0.2."""
+    if params["x"] < 0.2:
+        time.sleep(60)
+    return parabola(params)
+
+
+def deaf(params):
+    """Hangs with the alarm signal blocked, as code stuck in C would ignore it, for x < 0.2."""
+    if params["x"] < 0.2:
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+        time.sleep(60)
+    return parabola(params)
+
+
+def briefly_hanging(params):
+    if params["x"] < 0.2:
+        time.sleep(1.5)
+    return parabola(params)
+
+
+CALLS = []
+
+
+def counted(params):
+    CALLS.append(params["x"])
+    return parabola(params)
+
+
+def interrupted_at_the_eighth(params):
+    if len(CALLS) == 7:
+        raise KeyboardInterrupt
+    return counted(params)
+
+
+def expected(trials, objective=parabola):
+    """Per trial number: the status and score the serial objective gives (the oracle)."""
+    return {t.number: objective(t.params) for t in trials}
+
+
+def test_dead_workers_fail_only_their_own_trials_and_the_rest_go_on_on_a_fresh_pool():
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2) as executor:
+        with pytest.warns(RuntimeWarning, match=r"worker process of the pool died .* fresh ProcessPoolExecutor"):
+            trials = random_search(crashing, LINE, 20, rng=1, executor=executor)
+    assert len(trials) == 20 and sorted(t.number for t in trials) == list(range(20))
+    dead = [t for t in trials if t.params["x"] < 0.15]
+    assert len(dead) == 3
+    for trial in dead:
+        assert trial.status == "failed" and trial.error_type == "BrokenProcessPool" and math.isnan(trial.score)
+        assert trial.error.startswith("BrokenProcessPool: the worker process running this trial died")
+    for trial in trials:
+        if trial.params["x"] >= 0.15:
+            assert trial.status == "done" and trial.score == parabola(trial.params)
+    assert trials[-3:] == sorted(dead, key=lambda t: t.number)
+
+
+def test_system_exit_in_a_trial_is_recorded_here_and_in_a_worker(pool):
+    here = random_search(exiting, LINE, 12, rng=3)
+    there = random_search(exiting, LINE, 12, rng=3, executor=pool)
+    assert summary(here) == summary(there)
+    stopped = [t for t in here if t.params["x"] < 0.3]
+    assert stopped and all(t.error == f"SystemExit: gave up at x={t.params['x']:.3f}" for t in stopped)
+    assert all(t.status == "done" and t.score == parabola(t.params) for t in here if t.params["x"] >= 0.3)
+
+
+@pytest.mark.parametrize("where", ["here", "process pool"])
+def test_a_hanging_trial_is_stopped_at_its_timeout(where, pool):
+    executor = pool if where == "process pool" else None
+    trials = random_search(hanging, LINE, 8, rng=0, executor=executor, timeout=0.3)
+    slow = [t for t in trials if t.params["x"] < 0.2]
+    assert slow and all(t.status == "timeout" and t.error_type == "TimeoutError" for t in slow)
+    assert all(t.error == "TimeoutError: the trial ran longer than 0.3 s and was stopped" for t in slow)
+    assert all(0.3 <= t.duration < 30 for t in slow)
+    assert all(t.status == "done" and t.score == parabola(t.params) for t in trials if t.params["x"] >= 0.2)
+
+
+def test_a_worker_deaf_to_the_alarm_is_killed_and_the_others_rerun():
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2) as executor:
+        with pytest.warns(RuntimeWarning, match="fresh ProcessPoolExecutor"):
+            trials = random_search(deaf, LINE, 8, rng=0, executor=executor, timeout=0.3)
+    slow = [t for t in trials if t.params["x"] < 0.2]
+    assert slow and all(t.status == "timeout" and "its worker process was killed" in t.error for t in slow)
+    assert all(t.status == "done" and t.score == parabola(t.params) for t in trials if t.params["x"] >= 0.2)
+
+
+def test_a_timed_out_thread_is_recorded_and_said_to_go_on():
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as threads:
+        with pytest.warns(RuntimeWarning, match="runs in a thread of this process, which cannot be stopped"):
+            trials = random_search(briefly_hanging, LINE, 8, rng=0, executor=threads, timeout=0.2)
+    slow = [t for t in trials if t.params["x"] < 0.2]
+    assert slow and all(t.status == "timeout" and "goes on in the background" in t.error for t in slow)
+    assert all(t.status == "done" and t.score == parabola(t.params) for t in trials if t.params["x"] >= 0.2)
+
+
+def read_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_log_has_one_json_line_per_trial(tmp_path, pool):
+    log = tmp_path / "search.jsonl"
+    trials = random_search(fragile, SPACE, 16, rng=5, executor=pool, log=log)
+    lines = read_lines(log)
+    assert sorted(line["number"] for line in lines) == list(range(16))
+    by_number = {t.number: t for t in trials}
+    for line in lines:
+        trial = by_number[line["number"]]
+        assert set(line) == {"number", "round", "params", "score", "status", "error", "error_type", "duration"}
+        assert line["params"] == trial.params and line["status"] == trial.status and line["error"] == trial.error
+        assert line["score"] == (trial.score if trial.ok else None) and line["duration"] >= 0
+    with pytest.raises(ValueError, match=r"already holds trials: pass resume="):
+        random_search(fragile, SPACE, 16, rng=5, log=log)
+
+
+def test_an_interrupted_search_resumes_without_rerunning_finished_trials(tmp_path):
+    log = tmp_path / "search.jsonl"
+    CALLS.clear()
+    with pytest.raises(SearchInterrupted, match="after 7 finished trials") as stopped:
+        random_search(interrupted_at_the_eighth, LINE, 12, rng=2, log=log)
+    assert isinstance(stopped.value, KeyboardInterrupt) and len(stopped.value.trials) == 7
+    assert len(read_lines(log)) == 7
+    finished = set(CALLS)
+    CALLS.clear()
+    resumed = random_search(counted, LINE, 12, rng=2, resume=log)
+    assert len(CALLS) == 5 and not finished & set(CALLS)  # only the 5 unfinished trials ran
+    fresh = random_search(parabola, LINE, 12, rng=2)
+    assert summary(resumed) == summary(fresh)
+    assert sorted(line["number"] for line in read_lines(log)) == list(range(12))
+    with pytest.raises(ValueError, match=r"trial \d+ in the resumed log has params .* different seed"):
+        random_search(counted, LINE, 12, rng=3, resume=log)
+    with pytest.raises(ValueError, match=r"has trial 10, but this search has only 10 trials"):
+        random_search(counted, LINE, 10, rng=2, resume=log)
+
+
+def test_coarse_to_fine_resumes_round_by_round(tmp_path):
+    log = tmp_path / "c2f.jsonl"
+    full = coarse_to_fine(bowl, SPACE, rounds=3, n_trials=6, rng=4, log=log)
+    lines = log.read_text().splitlines()
+    (tmp_path / "cut.jsonl").write_text("\n".join(lines[:10]) + "\n" + lines[10][:25])  # cut mid-line
+    with pytest.warns(RuntimeWarning, match="last line .* was cut short"):
+        resumed = coarse_to_fine(bowl, SPACE, rounds=3, n_trials=6, rng=4, resume=tmp_path / "cut.jsonl")
+    assert summary(resumed) == summary(full)
+    assert sorted(line["number"] for line in read_lines(tmp_path / "cut.jsonl")) == list(range(18))
+
+
+def test_a_bad_log_line_is_named(tmp_path):
+    log = tmp_path / "bad.jsonl"
+    log.write_text('{"number": 0}\n')
+    with pytest.raises(ValueError, match=r"line 1: a trial needs exactly the fields number, round"):
+        random_search(parabola, LINE, 3, rng=0, resume=log)
+    log.write_text("not json\n")
+    with pytest.raises(ValueError, match=r"line 1 is not a JSON object"):
+        random_search(parabola, LINE, 3, rng=0, resume=log)
+
+
+def test_progress_bar_only_when_asked_or_watched(capsys):
+    random_search(parabola, LINE, 5, rng=0)  # pytest's stderr is no terminal: no bar
+    assert capsys.readouterr().err == ""
+    random_search(parabola, LINE, 5, rng=0, progress=True)
+    err = capsys.readouterr().err
+    assert "random_search" in err and "5/5" in err and "best" in err
+
+
+# -- dask.distributed: the scale-out path ----------------------------------------------------------
+
+
+def crashing_slowly(params):
+    """Kills its dask worker for x < 0.12; the others take a moment, so the death is mid-search."""
+    if params["x"] < 0.12:
+        os._exit(3)
+    time.sleep(0.2)
+    return parabola(params)
+
+
+def test_a_search_on_a_local_dask_cluster_survives_a_killed_worker():
+    dask = pytest.importorskip("dask", reason="dask is not installed (pip install 'dask[distributed]')")
+    distributed = pytest.importorskip("distributed", reason="distributed is not installed (pip install 'dask[distributed]')")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+            trials = random_search(crashing_slowly, LINE, 8, rng=4, executor=client.get_executor())
+    assert sorted(t.number for t in trials) == list(range(8))
+    killer = [t for t in trials if t.params["x"] < 0.12]
+    assert len(killer) == 1 and killer[0].number == 3
+    assert killer[0].status == "failed" and killer[0].error_type == "KilledWorker"
+    assert "all those workers died while running it" in killer[0].error
+    for trial in trials:
+        if trial is not killer[0]:  # done, or lost with a dying worker: either way recorded
+            assert (trial.status, trial.score) == ("done", parabola(trial.params)) or trial.error_type == "KilledWorker"
+    assert sum(t.status == "done" for t in trials) >= 5
