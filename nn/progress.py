@@ -1,4 +1,5 @@
-"""The progress bars of ``nn.fit`` and the MNIST download: one clean bar where someone watches, none elsewhere.
+"""The progress bars of ``nn.fit``, the MNIST download and ``optim``'s searches: one clean bar
+where someone watches, none elsewhere.
 
 Where the bar goes (``where_bars_go``):
 
@@ -59,14 +60,20 @@ class _NoBar:
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
 
-def progress_bar(enabled: bool, **options: Any) -> Any:
+def progress_bar(enabled: bool, force: bool = False, **options: Any) -> Any:
     """A tqdm bar (``options`` are tqdm's: total, desc, unit, ...) where ``where_bars_go()``
-    says one is seen, else a bar that draws nothing; ``enabled=False`` always gives the latter."""
+    says one is seen, else a bar that draws nothing; ``enabled=False`` always gives the latter.
+    ``force=True``: a bar even where none would be seen (tqdm's text bar on stderr)."""
     where = where_bars_go() if enabled else None
+    if where is None and enabled and force:
+        where = "terminal"
     if where == "terminal":
         from tqdm.std import tqdm
 

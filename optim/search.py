@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .progress import progress_bar
+from nn.progress import progress_bar
 from .trial_log import TrialLog, as_json
 from .trials import Outcome, TrialRunner, run_trial
 
@@ -204,9 +204,13 @@ def _check_timeout(owner: str, timeout: Any) -> float | None:
     return float(timeout)
 
 
+def _rank(trial: Trial) -> tuple:
+    return (not trial.ok, trial.score if trial.ok else 0.0, trial.number)
+
+
 def ranked(trials: Sequence[Trial]) -> list[Trial]:
     """Best first: successful trials by score (ties in drawing order), then the failures."""
-    return sorted(trials, key=lambda trial: (not trial.ok, trial.score if trial.ok else 0.0, trial.number))
+    return sorted(trials, key=_rank)
 
 
 class _Search:
@@ -219,7 +223,11 @@ class _Search:
         self.runner = TrialRunner(objective, executor, _check_timeout(owner, timeout), owner)
         self.log_path = log if log is not None else resume
         self.log = TrialLog(log, resume, total, owner)
-        self.bar = progress_bar(total, owner, progress)
+        if progress is not None and not isinstance(progress, bool):
+            raise TypeError(f"{owner}: progress must be True, False or None (automatic), got {progress!r}")
+        # None: a bar only where someone watches (a terminal, a live notebook); True: always
+        self.bar = progress_bar(progress is not False, force=progress is True,
+                                total=total, desc=owner, unit="trial")
         self.finished: list[Trial] = []
 
     def __enter__(self) -> "_Search":
@@ -228,18 +236,16 @@ class _Search:
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
         self.runner.close()
         self.log.close()
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
         if isinstance(error, KeyboardInterrupt) and not isinstance(error, SearchInterrupted):
             raise SearchInterrupted(ranked(self.finished), self.log_path) from error
 
     def _finish(self, trial: Trial) -> None:
         self.finished.append(trial)
-        if self.bar is not None:
-            self.bar.update(1)
-            best = ranked(self.finished)[0]
-            failed = sum(not t.ok for t in self.finished)
-            self.bar.set_postfix_str(f"best {best.score:.4g}, {failed} failed" if best.ok else f"{failed} failed")
+        self.bar.update(1)
+        best = min(self.finished, key=_rank)
+        failed = sum(not t.ok for t in self.finished)
+        self.bar.set_postfix_str(f"best {best.score:.4g}, {failed} failed" if best.ok else f"{failed} failed")
 
     def run_round(self, draws: Sequence[dict], round_number: int, first_number: int) -> list[Trial]:
         """Every draw as a trial: the ones the resumed log has kept, the others run now."""
