@@ -487,18 +487,6 @@ def test_files_that_do_not_fit_together_are_refused_and_dropped_from_the_cache(m
 # -- hostile IDX files: the declared size is checked against the file's before reading -----------------
 
 
-def peak_bytes(action):
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        action()
-    finally:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    return peak
-
-
 def refused(path, message):
     def read():
         with pytest.raises(IDXError, match=message):
@@ -511,13 +499,13 @@ BILLION_IMAGES = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 10**9, 28, 28)  # 7
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
-def test_a_tiny_idx_file_declaring_a_billion_items_is_refused_before_reading(tmp_path, compress):
+def test_a_tiny_idx_file_declaring_a_billion_items_is_refused_before_reading(tmp_path, compress, peak_bytes):
     path = write(tmp_path / "liar", BILLION_IMAGES + bytes(100), compress)
     assert path.stat().st_size < 200
     assert peak_bytes(refused(path, r"truncated: the header promises \(1000000000, 28, 28\).*refused before reading")) < 100_000
 
 
-def test_a_gzip_bomb_declaring_more_than_gzip_can_hold_is_refused_without_inflating_it(tmp_path):
+def test_a_gzip_bomb_declaring_more_than_gzip_can_hold_is_refused_without_inflating_it(tmp_path, peak_bytes):
     labels = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10**9)  # a billion labels, 1 GB
     path = tmp_path / "bomb.gz"
     with gzip.open(path, "wb") as out:
@@ -528,7 +516,7 @@ def test_a_gzip_bomb_declaring_more_than_gzip_can_hold_is_refused_without_inflat
     assert peak_bytes(refused(path, "more than a gzip file of")) < 1 << 20  # not the 32 MB it inflates to
 
 
-def test_hostile_files_in_the_mnist_cache_are_refused_and_deleted(mirror):
+def test_hostile_files_in_the_mnist_cache_are_refused_and_deleted(mirror, peak_bytes):
     load(mirror)
     cached = mirror["cache"] / "train-images-idx3-ubyte.gz"
     unchecked = {}  # no hash to check, so the reader itself meets the hostile bytes

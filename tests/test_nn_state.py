@@ -218,19 +218,7 @@ def write_member(archive, name, shape, dtype="<f8", chunks=0, chunk=b"\0" * (1 <
             member.write(chunk)
 
 
-def peak_bytes(action):
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        action()
-    finally:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    return peak
-
-
-def test_a_small_file_with_a_huge_unexpected_member_is_refused_without_inflating_it(tmp_path):
+def test_a_small_file_with_a_huge_unexpected_member_is_refused_without_inflating_it(tmp_path, peak_bytes):
     import zipfile
 
     good = tmp_path / "good.npz"
