@@ -51,10 +51,10 @@ def to_networkx(root: Any, max_nodes: int = DEFAULT_MAX_GRAPH_NODES) -> nx.DiGra
     ``max_nodes``: a graph of more value and op nodes than this raises
     :class:`viz.GraphTooLargeError` at once, before any work.
     """
-    check_size(topological_order(root), None, max_nodes)
-    trace = BackwardTrace(root) if can_trace(root) else None
+    order = topological_order(root)
+    check_size(order, None, max_nodes)
+    trace = BackwardTrace(root, order=order) if can_trace(root) else None
     done = trace is not None and trace.backpropagated  # gradients exist
-    order = trace.order if trace is not None else topological_order(root)
     index = {id(node): i for i, node in enumerate(order)}
     graph = nx.DiGraph(root=f"v{index[id(root)]}", backpropagated=root.grad is not None)
     for i, node in enumerate(order):

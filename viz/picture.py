@@ -186,16 +186,17 @@ def draw(
     check_direction(direction)
     hidden = check_hide(hide)
     resolve_engine(engine)  # a bad or unusable engine fails before any work
-    check_size(topological_order(root), group, max_nodes)  # and a graph too big to draw: before the trace
+    order = topological_order(root)
+    grouping = check_size(order, group, max_nodes)  # and a graph too big to draw: before the trace
     trace = None
     applied = -1
     if direction == "backward" and can_trace(root):
-        trace = BackwardTrace(root)
+        trace = BackwardTrace(root, order=order)
         if trace.backpropagated or hidden:
             applied = len(trace)
     view = View(direction=direction, trace=trace, applied=applied, hide=hidden, group=group,
                 max_nodes=max_nodes, caption=caption or "")
-    scene = build_scene(root, view)
+    scene = build_scene(root, view, order, grouping)
     if caption is None:
         scene.caption = _default_caption(direction, hidden, applied >= 0, group, scene)
     return GraphPicture(scene, engine)

@@ -167,14 +167,16 @@ def check_max_nodes(max_nodes: Any) -> int:
     return int(max_nodes)
 
 
-def check_size(order: Sequence[Any], group: str | int | None, max_nodes: int) -> None:
+def check_size(order: Sequence[Any], group: str | int | None, max_nodes: int) -> tuple:
     """Raise :class:`GraphTooLargeError` when a picture of ``order`` grouped by ``group``
-    needs more than ``max_nodes`` boxes (cheap: no trace, no rendering)."""
+    needs more than ``max_nodes`` boxes (cheap: no trace, no rendering). Returns the
+    grouping it found, ``(membership, groups)``, for :func:`build_scene` to reuse."""
     max_nodes = check_max_nodes(max_nodes)
     membership, groups = assign_groups(order, group)
     count = box_count(order, membership, groups)
     if count > max_nodes:
         raise _too_large(order, count, group, max_nodes)
+    return membership, groups
 
 
 def _too_large(order: Sequence[Any], count: int, group: Any, max_nodes: int) -> GraphTooLargeError:
@@ -199,14 +201,14 @@ def _too_large(order: Sequence[Any], count: int, group: Any, max_nodes: int) -> 
     )
 
 
-def build_scene(root: Any, view: View, order: Sequence[Any] | None = None) -> Scene:
-    """Every box, arrow and word of the picture of ``root`` in state ``view``."""
+def build_scene(root: Any, view: View, order: Sequence[Any] | None = None, grouping: tuple | None = None) -> Scene:
+    """Every box, arrow and word of the picture of ``root`` in state ``view``. ``grouping``:
+    what :func:`check_size` returned for this order and ``view.group`` (already checked)."""
     if order is None:
         order = view.trace.order if view.trace is not None else topological_order(root)
-    membership, groups = assign_groups(order, view.group)
-    count = box_count(order, membership, groups)
-    if count > view.max_nodes:
-        raise _too_large(order, count, view.group, view.max_nodes)
+    if grouping is None:
+        grouping = check_size(order, view.group, view.max_nodes)
+    membership, groups = grouping
     return _SceneBuilder(root, order, view, membership, groups).scene()
 
 

@@ -36,7 +36,6 @@ from autodiff import topological_order
 
 from . import animation, player
 from . import formatting as fmt
-from .grouping import assign_groups
 from .picture import DEFAULT_MAX_NODES, GraphPicture, resolve_engine
 from .placement import Placement, place
 from .scene import Scene, View, build_scene, check_direction, check_size
@@ -81,16 +80,16 @@ class BackpropStepper:
         self.group = group
         self.max_nodes = max_nodes
         order = topological_order(root)
-        check_size(order, group, max_nodes)  # a graph too big to draw fails now, before any work
+        # a graph too big to draw fails now, before any work; every frame reuses the grouping
+        self._grouping = check_size(order, group, max_nodes)
+        self.order = order
         if direction == "backward":
-            self.trace: BackwardTrace | None = BackwardTrace(root, grad)
-            self.order = self.trace.order
+            self.trace: BackwardTrace | None = BackwardTrace(root, grad, order=order)
             self._movers = [step.node for step in self.trace.steps]
         else:
             self.trace = None
-            self.order = order
             self._movers = [node for node in self.order if node.parents]
-        membership, _ = assign_groups(self.order, group)
+        membership, _ = self._grouping
         self._membership = membership
         self._runs = _module_runs(self._movers, membership, self.direction)
         self._done = [0]  # steps (or ops) done by the end of each frame
@@ -147,7 +146,7 @@ class BackpropStepper:
         """Every box, arrow and word of frame ``k`` (``viz.scene.Scene``)."""
         k = self._frame(k)
         if self._scenes[k] is None:
-            self._scenes[k] = build_scene(self.root, self.view(k), self.order)
+            self._scenes[k] = build_scene(self.root, self.view(k), self.order, self._grouping)
         return self._scenes[k]
 
     def placement(self) -> Placement:

@@ -71,9 +71,10 @@ class BackwardTrace:
     backward pass (its root has a gradient).
     """
 
-    def __init__(self, root: Any, grad: Any = None) -> None:
+    def __init__(self, root: Any, grad: Any = None, order: list | None = None) -> None:
+        """``order``: ``topological_order(root)``, when the caller has it already."""
         self.root = root
-        self.order = topological_order(root)
+        self.order = order if order is not None else topological_order(root)
         self.backpropagated = root.grad is not None
         if grad is None and self.backpropagated:
             grad = root.grad
