@@ -211,7 +211,7 @@ def _check_scalar_point(op, rng, low, high, edge, eps, tol, shape, params):
             f"{type(error).__name__}: {error}; write it with arithmetic and autodiff.scalar's exp, log, ..."
         ) from error
     for i in range(op.arity):
-        slopes = _slopes(op.forward, point, i, eps)
+        slopes = _slopes(op.forward, point, out, i, eps)
         if slopes is None:
             continue  # the function is not finite beside the point
         central, left, right = slopes
@@ -223,14 +223,14 @@ def _check_scalar_point(op, rng, low, high, edge, eps, tol, shape, params):
     return True
 
 
-def _slopes(f: Callable, point: list, i: int, eps: float) -> tuple | None:
-    """The central, left and right differences of f in input i at point."""
+def _slopes(f: Callable, point: list, f_mid: float, i: int, eps: float) -> tuple | None:
+    """The central, left and right differences of f in input i at point (f_mid = f(point))."""
     h = eps * max(1.0, abs(point[i]))
     up, down = list(point), list(point)
     up[i] += h
     down[i] -= h
     try:
-        f_up, f_mid, f_down = f(*up), f(*point), f(*down)
+        f_up, f_down = f(*up), f(*down)
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
     if not (math.isfinite(f_up) and math.isfinite(f_down)):
