@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import context, engine, scalar, tensor, tensor_ops
+from . import context, edits, engine, scalar, tensor, tensor_ops
 from .scalar import Op, Value, _as_value, _check_domain
 from .tensor import Tensor
 from .tensor_ops import TensorOp
@@ -60,9 +60,10 @@ def _binary_method(op: Op, reflected: bool) -> Callable:
         if reflected:
             self, other = other, self
         if check is not None:
-            _check_domain(op, [self, other], [self.data, other.data])
+            _check_domain(op, [self, other], [self._data, other._data])
         out = _new(Value)
-        out.data = forward(self.data, other.data)
+        out._data = forward(self._data, other._data)
+        out._stamp = edits.clock
         grad_enabled, out.scope = _state()
         if grad_enabled:
             out.grad = None
@@ -84,9 +85,10 @@ def _unary_method(op: Op) -> Callable:
 
     def method(self: Value) -> Value:
         if check is not None:
-            _check_domain(op, [self], [self.data])
+            _check_domain(op, [self], [self._data])
         out = _new(Value)
-        out.data = forward(self.data)
+        out._data = forward(self._data)
+        out._stamp = edits.clock
         grad_enabled, out.scope = _state()
         if grad_enabled:
             out.grad = None
@@ -114,6 +116,8 @@ def backward_values(root: Value, grad: Any = None) -> None:
         engine.backward(root, seed)
         return
     with context.collector_paused():
+        if root._stamp == edits.CHANGED:  # (the walk checks every other node, as a parent)
+            edits.check_unchanged(root)
         order = _op_nodes(root)
         root.grad = engine.add_gradients(root.grad, seed)
         for node in reversed(order):
@@ -121,14 +125,14 @@ def backward_values(root: Value, grad: Any = None) -> None:
             a, b = node._a, node._b
             try:
                 if b is not None:
-                    local_a, local_b = node._op.local(a.data, b.data, node.data)
+                    local_a, local_b = node._op.local(a._data, b._data, node._data)
                     a.grad += local_a * g
                     b.grad += local_b * g
                 elif a.__class__ is not tuple:
-                    (local_a,) = node._op.local(a.data, node.data)
+                    (local_a,) = node._op.local(a._data, node._data)
                     a.grad += local_a * g
                 else:  # an op of more than two inputs
-                    for parent, local in zip(a, node._op.local(*[p.data for p in a], node.data)):
+                    for parent, local in zip(a, node._op.local(*[p._data for p in a], node._data)):
                         parent.grad += local * g
             except (ZeroDivisionError, OverflowError):  # the reference rule's IEEE answer
                 for parent, local in zip(node.parents, node.local_derivatives()):
@@ -160,12 +164,17 @@ def _op_nodes(root: Value) -> list:
         node.grad = 0.0
         stack.append((node,))
         a, b = node._a, node._b
+        stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         if a.__class__ is tuple:  # an op of more than two inputs
+            if any(p._stamp > stamp for p in a):
+                edits.check_unchanged(node)  # which says whose data was changed
             stack += [p for p in reversed(a) if p._op is not None and p not in visited]
             for p in a:
                 if p._op is None and p.grad is None:
                     p.grad = 0.0
             continue
+        if a._stamp > stamp or (b is not None and b._stamp > stamp):
+            edits.check_unchanged(node)
         if b is not None:
             if b._op is not None:
                 if b not in visited:
@@ -203,11 +212,11 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
     c = inputs[2] if n > 2 else a
     try:
         if n == 1:
-            data = self.forward(a.data, **params)
+            data = self.forward(a._data, **params)
         elif n == 2:
-            data = self.forward(a.data, b.data, **params)
+            data = self.forward(a._data, b._data, **params)
         else:
-            data = self.forward(a.data, b.data, c.data, **params)
+            data = self.forward(a._data, b._data, c._data, **params)
     except ValueError:
         return tensor.apply(self, inputs, params)  # which says what is wrong
     saved = None
@@ -218,7 +227,8 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
     if data.dtype.kind != "f":
         return tensor.apply(self, inputs, params)
     out = _new(Tensor)
-    out.data = data
+    out._data = data
+    out._stamp = edits.clock
     out.grad = None
     out.label = ""
     grad_enabled, out.scope = _state()
@@ -240,7 +250,8 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
 def _constant(data: np.ndarray) -> Tensor:
     """``Tensor(data)`` for a float array, its slots filled here."""
     out = _new(Tensor)
-    out.data = data
+    out._data = data
+    out._stamp = edits.clock
     out.grad = None
     out.requires_grad = False
     out.parents = ()
@@ -269,6 +280,8 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
         engine.backward(root, seed)
         return
     with context.collector_paused():
+        if root._stamp == edits.CHANGED:
+            edits.check_unchanged(root)
         order = _tensor_op_nodes(root)
         root.grad = engine.add_gradients(root.grad, seed)
         for node in reversed(order):
@@ -276,18 +289,18 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
             if upstream is None:
                 continue
             op, parents, params = node._op, node.parents, node._params
-            out = node._saved if op.saves else node.data
+            out = node._saved if op.saves else node._data
             n = len(parents)
             if n == 1:
                 x = parents[0]
-                grads = op.vjp(upstream, out, (x.requires_grad,), x.data, **params)
+                grads = op.vjp(upstream, out, (x.requires_grad,), x._data, **params)
             elif n == 2:
                 x, y = parents
-                grads = op.vjp(upstream, out, (x.requires_grad, y.requires_grad), x.data, y.data, **params)
+                grads = op.vjp(upstream, out, (x.requires_grad, y.requires_grad), x._data, y._data, **params)
             elif n == 3:
                 x, y, w = parents
                 needs = (x.requires_grad, y.requires_grad, w.requires_grad)
-                grads = op.vjp(upstream, out, needs, x.data, y.data, w.data, **params)
+                grads = op.vjp(upstream, out, needs, x._data, y._data, w._data, **params)
             else:
                 grads = node.vjp(upstream)  # already fitted
                 for parent, g in zip(parents, grads):
@@ -300,7 +313,7 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
                 g = grads[i]
                 if g is None or not parent.requires_grad:
                     continue
-                target = parent.data
+                target = parent._data
                 if not (g.__class__ is np.ndarray and g.shape == target.shape and g.dtype == target.dtype
                         and g is not upstream and (g.base is None or g.base is not upstream
                                                    and g.base is not upstream.base)):
@@ -326,7 +339,10 @@ def _tensor_op_nodes(root: Tensor) -> list:
         visited.add(node)
         node.grad = None
         stack.append((node,))
+        stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         for parent in reversed(node.parents):
+            if parent._stamp > stamp:
+                edits.check_unchanged(node)  # which says whose data was changed
             if parent.parents and parent not in visited:
                 stack.append(parent)
     return order

@@ -25,11 +25,12 @@ import inspect
 import math
 import numbers
 import operator
+import weakref
 from typing import Any, Callable
 
 import numpy as np
 
-from . import context, engine
+from . import context, edits, engine
 
 # ---------------------------------------------------------------------------
 # Functions on floats and Values alike (the vocabulary of the derivative rules)
@@ -70,7 +71,7 @@ def _pow(a: float, b: float) -> float:
 
 
 def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x
 
 
 def exp(x: Any) -> Any:
@@ -212,7 +213,7 @@ class Op:
             s = "" if self.arity == 1 else "s"
             raise TypeError(f"{self.name!r} takes {self.arity} input{s}, got {len(inputs)}")
         parents = [x if x.__class__ is Value else _as_value(x, self, inputs) for x in inputs]
-        data = [p.data for p in parents]
+        data = [p._data for p in parents]  # the slot behind each .data (the property is a call)
         if self.check is not None:
             _check_domain(self, parents, data)
         return Value(self.forward(*data), "", self, parents)
@@ -430,6 +431,9 @@ def _as_value(x: Any, op: Op, inputs: tuple) -> "Value":
     raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types} (Values and real numbers only)")
 
 
+_labels: "weakref.WeakKeyDictionary[Value, str]" = weakref.WeakKeyDictionary()  # see Value.label
+
+
 class Value:
     """A scalar node: ``data`` (float), ``grad`` (dL/d this), ``parents``, ``op``, ``label``.
 
@@ -454,12 +458,13 @@ class Value:
     (-12.0, -4.0, -4.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_op", "_label", "scope", "__weakref__")
+    __slots__ = ("_data", "grad", "_a", "_b", "_op", "scope", "_stamp", "__weakref__")
     requires_grad = True  # part of the graph protocol; every Value takes part in backward
 
     def __init__(self, data: Any, label: str = "", _op: Op | None = None, _parents: Any = ()) -> None:
         """A leaf ``Value(data, label)``; ``Op.__call__`` also passes the op and the parents."""
-        self.data = data if data.__class__ is float else _check_number(data, "Value()")
+        self._data = data if data.__class__ is float else _check_number(data, "Value()")
+        self._stamp = edits.clock
         grad_enabled, self.scope = context.state()
         if _op is not None and grad_enabled:
             self.grad = None  # not computed yet: backward() fills it in
@@ -477,6 +482,17 @@ class Value:
             self.label = label
         elif label != "":
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
+
+    @property
+    def data(self) -> float:
+        """The number this node holds (settable: a change made between the forward pass and
+        ``backward()`` is caught there, see ``autodiff.edits``)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: float) -> None:
+        self._data = value if value.__class__ is float else _check_number(value, "Value.data")
+        self._stamp = edits.edited(self)
 
     @property
     def parents(self) -> "tuple[Value, ...]":
@@ -501,17 +517,20 @@ class Value:
 
     @property
     def label(self) -> str:
-        """A name shown in pictures and error messages (settable)."""
-        try:
-            return self._label
-        except AttributeError:  # results of ops leave the slot empty until labelled
-            return ""
+        """A name shown in pictures and error messages (settable).
+
+        Kept in a table beside the nodes rather than in a slot of each: most nodes (the
+        results of ops) have none, and a slot would cost every one of them 8 bytes."""
+        return _labels.get(self, "")
 
     @label.setter
     def label(self, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError(f"label must be a str, got {type(value).__name__}: {value!r}")
-        self._label = value
+        if value:
+            _labels[self] = value
+        else:
+            _labels.pop(self, None)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -676,6 +695,7 @@ class Value:
 
     def vjp(self, upstream: Any, create_graph: bool = False) -> tuple:
         """The chain rule on each parent edge: ``upstream × local`` for each parent."""
+        edits.check_unchanged(self)
         return tuple([local * upstream for local in self.local_derivatives(create_graph)])
 
     def initial_grad(self, grad: Any = None) -> Any:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import context, engine
+from . import context, edits, engine
 from . import tensor_ops as ops
 from .tensor_ops import TensorOp
 
@@ -49,8 +49,8 @@ class Tensor:
            [1., 1.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope",
-                 "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope",
+                 "_stamp", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: array + Tensor is a Tensor
     __hash__ = object.__hash__  # by identity, so tensors can key optimizer state
 
@@ -68,7 +68,8 @@ class Tensor:
         that made it, its parents, the op's parameters and what its forward rule saved."""
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self.data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor()")
+        self._data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor()")
+        self._stamp = edits.clock
         self.grad: np.ndarray | None = None
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__}: {requires_grad!r}")
@@ -81,6 +82,18 @@ class Tensor:
         self.scope = context.current_scope()
 
     # -- what it holds ----------------------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray:
+        """The array this node holds (settable: an assignment made between the forward pass and
+        ``backward()`` is caught there, see ``autodiff.edits``; a change made in place through
+        numpy, ``t.data[0] = 1``, is not)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value if value.__class__ is np.ndarray and value.dtype.kind == "f" else _as_array(value, "Tensor.data")
+        self._stamp = edits.edited(self)
 
     @property
     def op(self) -> str:
@@ -358,6 +371,7 @@ class Tensor:
         """dL/d(parent) for each parent, given ``upstream`` = dL/d(self), by the op's vjp
         rule: on arrays, or on the Tensors themselves with ``create_graph``. Each gradient
         is fitted to its parent (see :func:`_fit`); None for a parent that needs none."""
+        edits.check_unchanged(self)
         op, parents = self._op, self.parents
         needs, arrays = [], []
         for p in parents:
