@@ -15,6 +15,7 @@ import re
 from typing import Any, Callable
 
 import numpy as np
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # values that are not a real number; a bool is refused where a number is wanted (True is 1 by accident)
@@ -68,6 +69,19 @@ def bad_values(kind: Any) -> st.SearchStrategy:
     if isinstance(kind, (list, tuple)):
         return st.sampled_from(list(kind))
     return BAD[kind]
+
+
+def first_value(strategy: st.SearchStrategy) -> Any:
+    """The simplest value a strategy holds, drawn deterministically (hypothesis shrinks towards it)."""
+    found = []
+
+    @settings(max_examples=1, database=None, derandomize=True)
+    @given(strategy)
+    def draw(value: Any) -> None:
+        found.append(value)
+
+    draw()
+    return found[0]
 
 
 def calls(entry_points: dict) -> list[tuple[str, str]]:

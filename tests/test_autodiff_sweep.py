@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sweeping import BAD, NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls
+from sweeping import BAD, NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
 
 import autodiff
 from autodiff import Op, Tensor, TensorOp, Value, tensor_ops
@@ -190,21 +190,8 @@ def test_every_argument_is_swept(call):
     name, argument = call
     entry = ENTRY_POINTS[name]
     strategy = bad_values(entry["kinds"][argument])
-    first = _first_value(strategy)
+    first = first_value(strategy)
     assert_refused(name, entry["call"], entry["valid"], argument, first, entry.get("also", ()))
-
-
-def _first_value(strategy):
-    """The first value a strategy holds (its simplest example), drawn deterministically."""
-    found = []
-
-    @settings(max_examples=1, database=None, derandomize=True)
-    @given(strategy)
-    def draw(v):
-        found.append(v)
-
-    draw()
-    return found[0]
 
 
 # -- what the checks let through still gives the right numbers ------------------------------------
