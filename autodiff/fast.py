@@ -47,6 +47,7 @@ from .tensor_ops import TensorOp
 # ---------------------------------------------------------------------------------------
 
 _new = object.__new__  # a node without the constructor: its slots are filled right here
+_state = context.state  # (grad_enabled, current_scope) of this thread, read by every op
 
 
 def _binary_method(op: Op, reflected: bool) -> Callable:
@@ -62,7 +63,8 @@ def _binary_method(op: Op, reflected: bool) -> Callable:
             _check_domain(op, [self, other], [self.data, other.data])
         out = _new(Value)
         out.data = forward(self.data, other.data)
-        if context.grad_enabled:
+        grad_enabled, out.scope = _state()
+        if grad_enabled:
             out.grad = None
             out._a = self
             out._b = other
@@ -70,7 +72,6 @@ def _binary_method(op: Op, reflected: bool) -> Callable:
         else:
             out.grad = 0.0
             out._a = out._b = out._op = None
-        out.scope = context.current_scope
         return out
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
@@ -86,7 +87,8 @@ def _unary_method(op: Op) -> Callable:
             _check_domain(op, [self], [self.data])
         out = _new(Value)
         out.data = forward(self.data)
-        if context.grad_enabled:
+        grad_enabled, out.scope = _state()
+        if grad_enabled:
             out.grad = None
             out._a = self
             out._b = None
@@ -94,7 +96,6 @@ def _unary_method(op: Op) -> Callable:
         else:
             out.grad = 0.0
             out._a = out._b = out._op = None
-        out.scope = context.current_scope
         return out
 
     method.__name__ = op.name
@@ -220,8 +221,8 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
     out.data = data
     out.grad = None
     out.label = ""
-    out.scope = context.current_scope
-    if (a.requires_grad or b.requires_grad or c.requires_grad) and context.grad_enabled:
+    grad_enabled, out.scope = _state()
+    if (a.requires_grad or b.requires_grad or c.requires_grad) and grad_enabled:
         out.requires_grad = True
         out.parents = inputs
         out._op = self
@@ -247,7 +248,7 @@ def _constant(data: np.ndarray) -> Tensor:
     out._params = {}
     out._saved = None
     out.label = ""
-    out.scope = context.current_scope
+    out.scope = context.current_scope()
     return out
 
 

@@ -482,7 +482,8 @@ class Value:
     def __init__(self, data: Any, label: str = "", _op: Op | None = None, _parents: Any = ()) -> None:
         """A leaf ``Value(data, label)``; ``Op.__call__`` also passes the op and the parents."""
         self.data = data if data.__class__ is float else _check_number(data, "Value(data=...)")
-        if _op is not None and context.grad_enabled:
+        grad_enabled, self.scope = context.state()
+        if _op is not None and grad_enabled:
             self.grad = None  # not computed yet: backward() fills it in
             self._op = _op
             if len(_parents) == 1:
@@ -498,7 +499,6 @@ class Value:
             self.label = label
         elif label != "":
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self.scope = context.current_scope
 
     @property
     def parents(self) -> "tuple[Value, ...]":

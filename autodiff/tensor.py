@@ -78,7 +78,7 @@ class Tensor:
         self._params = _params if _params is not None else {}
         self._saved = _saved  # what an op with saves=True kept for its vjp
         self.label = label
-        self.scope = context.current_scope
+        self.scope = context.current_scope()
 
     # -- what it holds ----------------------------------------------------------------
 
@@ -435,7 +435,7 @@ def apply(op: TensorOp, inputs: Sequence[Any], params: dict) -> Tensor:
     saved = None
     if op.saves:
         data, saved = data
-    if record and context.grad_enabled:
+    if record and context.is_grad_enabled():
         return Tensor(data, True, "", op, tensors, params, saved)
     return Tensor(data)
 
