@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import context, edits, engine, scalar, tensor, tensor_ops
+from . import checks, context, edits, engine, scalar, tensor, tensor_ops
 from .scalar import Op, Value, _as_value, _check_domain
 from .tensor import Tensor
 from .tensor_ops import TensorOp
@@ -419,6 +419,11 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     The same numbers and gradients as ``x @ weight + bias`` (its reference path), in one
     op instead of two. ``x`` may be an array (a constant batch).
     """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"linear: weight must be a Tensor of shape (in, out), got {type(weight).__name__}")
+    if not (bias is None or isinstance(bias, Tensor)):
+        raise TypeError(f"linear: bias must be a Tensor of shape (out,) or None, got {type(bias).__name__}")
+    x = _input_tensor(x, "linear", "x")
     if bias is None:
         return tensor_ops.MATMUL(x, weight)
     w, b = weight.data, bias.data
@@ -430,10 +435,23 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     try:
         return LINEAR(x, weight, bias)
     except ValueError:  # the shapes do not fit: say how, as matmul does
-        problem = tensor_ops._matmul_check(np.asarray(getattr(x, "data", x)), w)
+        problem = tensor_ops._matmul_check(x.data, w)
         if problem is None:
             raise
-        raise ValueError(problem) from None
+        raise ValueError(f"linear: x of shape {x.shape} and weight of shape {weight.shape}: {problem}") from None
+
+
+def _input_tensor(x: Any, owner: str, name: str) -> Tensor:
+    """``x`` if it is a Tensor, else a constant Tensor of its numbers (a TypeError naming it
+    if it has none)."""
+    if isinstance(x, Tensor):
+        return x
+    if x.__class__ is np.ndarray and x.dtype.kind == "f":
+        return _constant(x)
+    try:
+        return Tensor(x)
+    except TypeError as error:
+        raise TypeError(f"{owner}: {name} must be a Tensor or an array of real numbers ({error})") from None
 
 
 def _per_row(g: Any, z: Any, reduction: str, classes: int = -1) -> Any:
@@ -517,15 +535,13 @@ def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") 
     stably: logits of +-1000 give finite losses and exact gradients. Its reference path:
     ``-(t * logits.log_softmax(-1)).sum(-1)``, then the mean or sum.
     """
-    if reduction not in ("none", "sum", "mean"):
+    if not isinstance(reduction, str) or reduction not in ("none", "sum", "mean"):
         raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
-    if target.__class__ is np.ndarray and target.dtype.kind == "f":  # an array of targets is a constant
-        target = _constant(target)
-    elif not isinstance(target, Tensor):
-        target = Tensor(target)
+    logits = _input_tensor(logits, "softmax_cross_entropy", "logits")
+    target = _input_tensor(target, "softmax_cross_entropy", "target")  # an array of targets is a constant
     if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
         raise ValueError(
-            f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
+            f"softmax_cross_entropy needs logits and target of one shape (rows of classes), "
             f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
         )
     if logits.data.shape[-1] == 0:
@@ -556,6 +572,9 @@ def keep_freed_memory(trim_threshold: int = 512 << 20, mmap_threshold: int = 32 
     process-wide setting (freed memory is not returned to the OS), so it is opt-in: call
     it once at the start of a long training run. True if applied (Linux with glibc).
     """
+    largest = 2**31 - 1  # mallopt takes a C int
+    checks.whole(trim_threshold, "keep_freed_memory", "trim_threshold", minimum=0, maximum=largest)
+    checks.whole(mmap_threshold, "keep_freed_memory", "mmap_threshold", minimum=0, maximum=largest)
     if not sys.platform.startswith("linux"):
         return False
     try:

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import context, edits, engine
+from . import checks, context, edits, engine
 
 # ---------------------------------------------------------------------------
 # Functions on floats and Values alike (the vocabulary of the derivative rules)
@@ -142,6 +142,16 @@ def default_notation(name: str, symbol: str | None, arity: int | None) -> str | 
     return None
 
 
+def check_rule_settings(owner: str, check: Any, symbol: Any, notation: Any, arity: Any) -> None:
+    """The settings an Op and a TensorOp share: ``check`` a function or None, ``symbol`` and
+    ``notation`` strings or None, ``arity`` an int >= 0 or None."""
+    checks.function(check, owner, "check", optional=True)
+    checks.text(symbol, owner, "symbol", optional=True)
+    checks.text(notation, owner, "notation", optional=True)
+    if arity is not None:
+        checks.whole(arity, owner, "arity", minimum=0)
+
+
 def spell(name: str, notation: str | None, operands: tuple, params: dict | None = None) -> str:
     """An op written around its operands: ``x + y``, ``-x``, ``x**2``, ``tanh(x)``; an op's
     keyword parameters fill the template's named fields (``"{0}**{c}"``)."""
@@ -190,6 +200,9 @@ class Op:
         for what, rule in (("forward", forward), ("local", local)):
             if not callable(rule):
                 raise TypeError(f"Op {name!r}: {what} must be a function, got {type(rule).__name__}")
+        check_rule_settings(f"Op {name!r}", check, symbol, notation, arity)
+        if not (isinstance(error, type) and issubclass(error, Exception)):
+            raise TypeError(f"Op {name!r}: error must be an exception class (such as ValueError), got {error!r}")
         self.name = name
         self.forward = forward
         self.local = local
@@ -323,13 +336,14 @@ def _silu_local(a: Any) -> Any:
 @functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _leaky_relu(negative_slope: float) -> Op:
     """max(a, s a) for slope s:  d/da = 1 if a > 0 else s."""
-    s = negative_slope
+    s = checks.real(negative_slope, "leaky_relu", "negative_slope")
     return Op("leaky_relu", lambda a: a if a > 0 else s * a, lambda a, out: (1.0 if a > 0 else s,))
 
 
 @functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _elu(alpha: float) -> Op:
     """a if a > 0 else alpha (e^a - 1):  d/da = 1 if a > 0 else alpha e^a = out + alpha."""
+    checks.real(alpha, "elu", "alpha")
     return Op(
         "elu",
         lambda a: a if a > 0 else alpha * math.expm1(a),
@@ -364,6 +378,8 @@ GELU_TANH = Op("gelu", _gelu_tanh_forward, _gelu_tanh_local)
 def _softplus(beta: float, threshold: float) -> Op:
     """log(1 + e^(beta a)) / beta, linear once beta a > threshold (as PyTorch):
     d/da = sigma(beta a), or 1 in the linear part."""
+    checks.real(beta, "softplus", "beta", nonzero=True)
+    checks.real(threshold, "softplus", "threshold", allow_inf=True)
 
     def forward(a: float) -> float:
         z = beta * a
@@ -408,6 +424,12 @@ def affine(weights: Any, inputs: Any, bias: Any) -> "Value":
 # ---------------------------------------------------------------------------
 # The node
 # ---------------------------------------------------------------------------
+
+
+def _parameter(value: Any, owner: str, name: str) -> float:
+    """An op's parameter as the float its cached op is made for: a float as it is (whether it
+    is finite is checked once, when its op is made), anything else checked to be a number."""
+    return value if value.__class__ is float else checks.real(value, owner, name, finite=False)
 
 
 def _check_number(data: Any, what: str) -> float:
@@ -463,7 +485,7 @@ class Value:
 
     def __init__(self, data: Any, label: str = "", _op: Op | None = None, _parents: Any = ()) -> None:
         """A leaf ``Value(data, label)``; ``Op.__call__`` also passes the op and the parents."""
-        self._data = data if data.__class__ is float else _check_number(data, "Value()")
+        self._data = data if data.__class__ is float else _check_number(data, "Value(data=...)")
         self._stamp = edits.clock
         grad_enabled, self.scope = context.state()
         if _op is not None and grad_enabled:
@@ -565,7 +587,14 @@ class Value:
     def __pow__(self, exponent: Any) -> "Value":
         """``x ** 2`` (a constant exponent: one parent) or ``x ** y`` (both are parents)."""
         if isinstance(exponent, numbers.Real):
+            if exponent.__class__ is bool:
+                raise TypeError(f"Value ** {exponent!r}: the exponent must be a real number or a Value, not a bool")
             return _pow_const(float(exponent))(self)
+        if not isinstance(exponent, Value):
+            raise TypeError(
+                f"unsupported operand type(s) for **: 'Value' and '{type(exponent).__name__}': "
+                "the exponent must be a real number or a Value"
+            )
         return POW(self, exponent)
 
     def __rpow__(self, base: Any) -> "Value":
@@ -627,11 +656,11 @@ class Value:
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Value":
         """max(x, a x) with slope a (PyTorch default 0.01; the slides use 0.1)."""
-        return _leaky_relu(float(negative_slope))(self)
+        return _leaky_relu(_parameter(negative_slope, "leaky_relu", "negative_slope"))(self)
 
     def elu(self, alpha: float = 1.0) -> "Value":
         """x if x > 0 else alpha (e^x - 1)."""
-        return _elu(float(alpha))(self)
+        return _elu(_parameter(alpha, "elu", "alpha"))(self)
 
     def gelu(self, approximate: str = "none") -> "Value":
         """x Phi(x) with Phi the standard normal CDF (exact, via erf); ``approximate="tanh"``
@@ -648,7 +677,7 @@ class Value:
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Value":
         """log(1 + e^(beta x)) / beta, computed stably; x itself once beta x > threshold."""
-        return _softplus(float(beta), float(threshold))(self)
+        return _softplus(_parameter(beta, "softplus", "beta"), _parameter(threshold, "softplus", "threshold"))(self)
 
     def sin(self) -> "Value":
         """sin x."""
