@@ -139,6 +139,10 @@ class Scope:
     __slots__ = ("name", "parent", "owner")
 
     def __init__(self, name: str, parent: "Scope | None" = None, owner: Any = None) -> None:
+        if name.__class__ is not str:
+            raise TypeError(f"Scope: name must be a str, got {type(name).__name__}: {name!r}")
+        if not (parent is None or isinstance(parent, Scope)):
+            raise TypeError(f"Scope: parent must be a Scope or None, got {type(parent).__name__}")
         self.name = name
         self.parent = parent
         self.owner = owner
@@ -167,7 +171,8 @@ def scope(name: str, owner: Any = None) -> Iterator[Scope]:
     """Tag every node created inside the block with a new ``Scope(name)``."""
     current = thread_state()
     previous = current[1]
-    current[1] = inner = Scope(str(name), previous, owner)
+    inner = Scope(name, previous, owner)  # which checks the name
+    current[1] = inner
     try:
         yield inner
     finally:

@@ -172,3 +172,13 @@ def test_a_random_search_over_a_thread_pool_gives_the_serial_trials(switch_often
         threaded = optim.search.random_search(objective, space, 8, rng=0, executor=pool, progress=False)
     assert all(trial.error is None for trial in threaded)
     assert [(t.params, t.score) for t in threaded] == [(t.params, t.score) for t in serial]
+
+
+@pytest.mark.parametrize("name", [None, 3, b"layer", ["a"]], ids=repr)
+def test_a_scope_needs_a_str_name(name):
+    with pytest.raises(TypeError, match="Scope: name must be a str"):
+        with autodiff.scope(name):
+            pass
+    assert context.current_scope() is None  # nothing was left open
+    with pytest.raises(TypeError, match="parent must be a Scope"):
+        autodiff.Scope("x", parent="outer")
