@@ -166,10 +166,10 @@ def _op_nodes(root: Value) -> list:
         a, b = node._a, node._b
         stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         if a.__class__ is tuple:  # an op of more than two inputs
-            if any(p._stamp > stamp for p in a):
-                edits.check_unchanged(node)  # which says whose data was changed
             stack += [p for p in reversed(a) if p._op is not None and p not in visited]
             for p in a:
+                if p._stamp > stamp:
+                    edits.check_unchanged(node)  # which says whose data was changed
                 if p._op is None and p.grad is None:
                     p.grad = 0.0
             continue
