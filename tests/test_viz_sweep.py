@@ -1,10 +1,12 @@
 """A hypothesis sweep over viz's public entry points: draw, to_networkx, BackpropStepper and its
 render/save_gif/to_html, GraphPicture.save, check_gradients, Exercise, and the command line's
-entry function (viz.plots is not swept yet). A bad argument is a TypeError or ValueError (or a documented
+entry function, and every function of viz.plots. A bad argument is a TypeError or ValueError (or a documented
 subclass: GraphTooLargeError, ExerciseError, the CLI's UsageError; IndexError for a frame out
 of range) whose message names it; valid ones still draw what they should."""
 
 from __future__ import annotations
+
+import math
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -12,11 +14,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sweeping import NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
+from matplotlib.figure import Figure
+from sweeping import BAD, NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
 
 import viz
 from autodiff import Value
-from viz import cli
+from optim import schedules as S
+from viz import cli, plots
 
 matplotlib.use("Agg")
 
@@ -40,6 +44,7 @@ NOT_GROUPS = st.sampled_from([1.5, True, [], {}, object(), 0, -1, b"Neuron"])
 NOT_FRAMES = st.sampled_from([1.5, "0", None, True, 100, -100, [0], np.float64(1.0)])
 NOT_PATHS = st.sampled_from([None, 3, 1.5, [], {}, True, object()])
 NOT_KINDS = st.sampled_from([None, "gradient", "", 1, [], True])
+NOT_AXES = st.sampled_from([3, "ax", [], True, object(), Figure()])  # a Figure is not an Axes
 CLOSE = plt.close
 
 ENTRY_POINTS = {
@@ -91,6 +96,49 @@ ENTRY_POINTS = {
     "Exercise.blanks": dict(call=EXERCISE.blanks, valid=dict(kind="grad"), kinds=dict(kind=NOT_KINDS)),
     "Exercise.node": dict(call=EXERCISE.node, valid=dict(label="q"),
                           kinds=dict(label=st.sampled_from([None, 3, "w", "", [], object()]))),
+    # -- plots ------------------------------------------------------------------------------------
+    "history_series": dict(call=plots.history_series, valid=dict(history={"loss": [1.0, 0.5], "note": "x"}),
+                           kinds=dict(history=st.sampled_from([None, 3, "loss", [], {3: [1.0]}, object()]))),
+    "plot_history": dict(call=plots.plot_history,
+                         valid=dict(history={"epoch": [1, 2], "loss": [1.0, 0.5]}, keys=None, logy=True, x="epoch"),
+                         kinds=dict(history=st.sampled_from([None, 3, "loss", [], {"loss": "ab"}, {"loss": [1, None]},
+                                                             {3: [1.0]}, object()]),
+                                    keys=st.sampled_from([3, "loss", ["accuracy"], [3], [], object()]), logy="flag",
+                                    x=st.sampled_from([3, "step", "", ["epoch"], True, object()]))),
+    "plot_schedule": dict(call=plots.plot_schedule, valid=dict(schedule=S.constant(0.1), steps=10, logy=False, ax=None),
+                          kinds=dict(schedule=st.sampled_from([None, 3, "lr", [], {"a": 3}, object()]),
+                                     steps=st.sampled_from([None, -1, 0, 2.5, "10", [1.5], object(), True]),
+                                     logy="flag", ax=NOT_AXES)),
+    "plot_trajectories": dict(call=plots.plot_trajectories,
+                              valid=dict(f=lambda x, y: x**2 + y**2, trajectories={"sgd": [(1.0, 1.0), (0.5, 0.5)]},
+                                         xlim=(-1, 1), ylim=(-1, 1), levels=5, resolution=20, ax=None),
+                              kinds=dict(f="callable", levels="count", resolution="count", ax=NOT_AXES,
+                                         trajectories=st.sampled_from([None, 3, [], {"sgd": 3}, {"sgd": [(1, 2, 3)]},
+                                                                       {"sgd": "ab"}, object()]),
+                                         xlim=st.sampled_from([3, "ab", (1, 0), (0, math.nan), (0,), [], object()]),
+                                         ylim=st.sampled_from([3, "ab", (1, 0), (0, math.inf), (0,), [], object()]))),
+    "plot_activation_histograms": dict(call=plots.plot_activation_histograms,
+                                       valid=dict(activations={"layer 1": np.linspace(-1, 1, 20)}, bins=5, range=(-1, 1)),
+                                       kinds=dict(bins="count",
+                                                  activations=st.sampled_from([None, 3, "ab", [], {}, {"a": "xy"},
+                                                                               object()]),
+                                                  range=st.sampled_from([3, "ab", (1, 0), (0, math.nan), (0,),
+                                                                         object()]))),
+    "plot_decision_boundary": dict(call=plots.plot_decision_boundary,
+                                   valid=dict(predict=lambda P: P[:, 0] > 0, X=np.array([[0.0, 1.0], [1.0, 0.0]]),
+                                              y=np.array([0, 1]), resolution=10, threshold=None, margin=0.5, ax=None),
+                                   kinds=dict(predict="callable", resolution="count", margin="nonneg", ax=NOT_AXES,
+                                              X=st.sampled_from([None, "X", np.ones(2), np.ones((2, 3)), [[1, "a"]],
+                                                                 object()]),
+                                              y=st.sampled_from([None, "y", np.ones(3), [[0], [1]], object()]),
+                                              threshold=st.sampled_from(["0.5", math.nan, [], True, object()]))),
+    "ema": dict(call=plots.ema, valid=dict(series=[1.0, 2.0], beta=0.9, bias_correction=True),
+                kinds=dict(series=st.sampled_from([None, 3, "ab", [1, "a"], object()]), beta="unit",
+                           bias_correction="flag")),
+    "plot_ema": dict(call=plots.plot_ema, valid=dict(series=[1.0, 2.0], beta=[0.5, 0.9], bias_correction=False, ax=None),
+                     kinds=dict(series=st.sampled_from([None, 3, "ab", [1, "a"], object()]),
+                                beta=st.one_of(BAD["unit"], st.sampled_from([[0.5, 1.0], [], ["a"]])),
+                                bias_correction="flag", ax=NOT_AXES)),
     # -- the command line -------------------------------------------------------------------------
     "cli.main": dict(call=cli.main, valid=dict(argv=["render", "x * y", "x=2", "y=3", "--engine", "matplotlib",
                                                      "-o", "cli.png"]),
