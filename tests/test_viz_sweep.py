@@ -47,6 +47,12 @@ NOT_KINDS = st.sampled_from([None, "gradient", "", 1, [], True])
 NOT_AXES = st.sampled_from([3, "ax", [], True, object(), Figure()])  # a Figure is not an Axes
 CLOSE = plt.close
 
+
+def weights(value):
+    """Whether ``value`` is a list of averaging weights in [0, 1): plot_ema draws one line for each."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, float) and 0 <= v < 1 for v in value)
+
 ENTRY_POINTS = {
     "draw": dict(call=viz.draw, valid=dict(root=ROOT, direction="backward", engine="matplotlib", hide="grad",
                                           group=None, max_nodes=50, caption="c"),
@@ -137,7 +143,8 @@ ENTRY_POINTS = {
                            bias_correction="flag")),
     "plot_ema": dict(call=plots.plot_ema, valid=dict(series=[1.0, 2.0], beta=[0.5, 0.9], bias_correction=False, ax=None),
                      kinds=dict(series=st.sampled_from([None, 3, "ab", [1, "a"], object()]),
-                                beta=st.one_of(BAD["unit"], st.sampled_from([[0.5, 1.0], [], ["a"]])),
+                                beta=st.one_of(BAD["unit"].filter(lambda b: not weights(b)),
+                                               st.sampled_from([[0.5, 1.0], [], ["a"]])),
                                 bias_correction="flag", ax=NOT_AXES)),
     # -- the command line -------------------------------------------------------------------------
     "cli.main": dict(call=cli.main, valid=dict(argv=["render", "x * y", "x=2", "y=3", "--engine", "matplotlib",
