@@ -290,7 +290,8 @@ def test_decision_boundary_reads_one_column_of_scores_as_binary_scores(tmp_path)
     flat = _png(plots.plot_decision_boundary(score, X, y, resolution=30), tmp_path / "flat.png")
     column = _png(plots.plot_decision_boundary(lambda P: score(P)[:, None], X, y, resolution=30),
                   tmp_path / "column.png")
-    other = _png(plots.plot_decision_boundary(lambda P: -score(P), X, y, resolution=30), tmp_path / "other.png")
+    other = _png(plots.plot_decision_boundary(lambda P: -score(P), X, y, resolution=30),
+                 tmp_path / "other.png")
     assert column == flat and other != flat
     scatter = plt.figure().add_subplot()
     fig = plots.plot_decision_boundary(score, X, y, resolution=30, margin=np.float64(0.0), ax=scatter)
@@ -321,7 +322,8 @@ def test_ema_equals_the_filter_and_the_weighted_sum():
         np.testing.assert_allclose(plots.ema(x, beta, bias_correction=False), _ema_by_weights(x, beta, False),
                                    rtol=1e-10)
         np.testing.assert_allclose(plots.ema(list(x), beta), _ema_by_weights(x, beta, True), rtol=1e-10)
-        np.testing.assert_allclose(plots.ema(x, beta), uncorrected / (1 - beta ** np.arange(1, 61)), rtol=1e-12)
+        corrected = uncorrected / (1 - beta ** np.arange(1, 61))
+        np.testing.assert_allclose(plots.ema(x, beta), corrected, rtol=1e-12)
     assert plots.ema(x, 0.0)[5] == x[5]  # beta = 0: no averaging at all
 
 
