@@ -1,10 +1,12 @@
 """A hypothesis sweep over viz's public entry points: draw, to_networkx, BackpropStepper and its
 render/save_gif/to_html, GraphPicture.save, check_gradients, Exercise, and the command line's
-entry function (viz.plots is not swept yet). A bad argument is a TypeError or ValueError (or a documented
+entry function, and every function of viz.plots. A bad argument is a TypeError or ValueError (or a documented
 subclass: GraphTooLargeError, ExerciseError, the CLI's UsageError; IndexError for a frame out
 of range) whose message names it; valid ones still draw what they should."""
 
 from __future__ import annotations
+
+import math
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -12,11 +14,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sweeping import NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
+from matplotlib.figure import Figure
+from sweeping import BAD, NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
 
 import viz
 from autodiff import Value
-from viz import cli
+from optim import schedules as S
+from viz import cli, plots
 
 matplotlib.use("Agg")
 
@@ -40,7 +44,14 @@ NOT_GROUPS = st.sampled_from([1.5, True, [], {}, object(), 0, -1, b"Neuron"])
 NOT_FRAMES = st.sampled_from([1.5, "0", None, True, 100, -100, [0], np.float64(1.0)])
 NOT_PATHS = st.sampled_from([None, 3, 1.5, [], {}, True, object()])
 NOT_KINDS = st.sampled_from([None, "gradient", "", 1, [], True])
+NOT_AXES = st.sampled_from([3, "ax", [], True, object(), Figure()])  # a Figure is not an Axes
 CLOSE = plt.close
+
+
+def weights(value):
+    """Whether ``value`` is a list of averaging weights in [0, 1): plot_ema draws one line for each."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, float) and 0 <= v < 1 for v in value)
 
 ENTRY_POINTS = {
     "draw": dict(call=viz.draw, valid=dict(root=ROOT, direction="backward", engine="matplotlib", hide="grad",
@@ -91,6 +102,50 @@ ENTRY_POINTS = {
     "Exercise.blanks": dict(call=EXERCISE.blanks, valid=dict(kind="grad"), kinds=dict(kind=NOT_KINDS)),
     "Exercise.node": dict(call=EXERCISE.node, valid=dict(label="q"),
                           kinds=dict(label=st.sampled_from([None, 3, "w", "", [], object()]))),
+    # -- plots ------------------------------------------------------------------------------------
+    "history_series": dict(call=plots.history_series, valid=dict(history={"loss": [1.0, 0.5], "note": "x"}),
+                           kinds=dict(history=st.sampled_from([None, 3, "loss", [], {3: [1.0]}, object()]))),
+    "plot_history": dict(call=plots.plot_history,
+                         valid=dict(history={"epoch": [1, 2], "loss": [1.0, 0.5]}, keys=None, logy=True, x="epoch"),
+                         kinds=dict(history=st.sampled_from([None, 3, "loss", [], {"loss": "ab"}, {"loss": [1, None]},
+                                                             {3: [1.0]}, object()]),
+                                    keys=st.sampled_from([3, "loss", ["accuracy"], [3], [], object()]), logy="flag",
+                                    x=st.sampled_from([3, "step", "", ["epoch"], True, object()]))),
+    "plot_schedule": dict(call=plots.plot_schedule, valid=dict(schedule=S.constant(0.1), steps=10, logy=False, ax=None),
+                          kinds=dict(schedule=st.sampled_from([None, 3, "lr", [], {"a": 3}, object()]),
+                                     steps=st.sampled_from([None, -1, 0, 2.5, "10", [1.5], object(), True]),
+                                     logy="flag", ax=NOT_AXES)),
+    "plot_trajectories": dict(call=plots.plot_trajectories,
+                              valid=dict(f=lambda x, y: x**2 + y**2, trajectories={"sgd": [(1.0, 1.0), (0.5, 0.5)]},
+                                         xlim=(-1, 1), ylim=(-1, 1), levels=5, resolution=20, ax=None),
+                              kinds=dict(f="callable", levels="count", resolution="count", ax=NOT_AXES,
+                                         trajectories=st.sampled_from([None, 3, [], {"sgd": 3}, {"sgd": [(1, 2, 3)]},
+                                                                       {"sgd": "ab"}, object()]),
+                                         xlim=st.sampled_from([3, "ab", (1, 0), (0, math.nan), (0,), [], object()]),
+                                         ylim=st.sampled_from([3, "ab", (1, 0), (0, math.inf), (0,), [], object()]))),
+    "plot_activation_histograms": dict(call=plots.plot_activation_histograms,
+                                       valid=dict(activations={"layer 1": np.linspace(-1, 1, 20)}, bins=5, range=(-1, 1)),
+                                       kinds=dict(bins="count",
+                                                  activations=st.sampled_from([None, 3, "ab", [], {}, {"a": "xy"},
+                                                                               object()]),
+                                                  range=st.sampled_from([3, "ab", (1, 0), (0, math.nan), (0,),
+                                                                         object()]))),
+    "plot_decision_boundary": dict(call=plots.plot_decision_boundary,
+                                   valid=dict(predict=lambda P: P[:, 0] > 0, X=np.array([[0.0, 1.0], [1.0, 0.0]]),
+                                              y=np.array([0, 1]), resolution=10, threshold=None, margin=0.5, ax=None),
+                                   kinds=dict(predict="callable", resolution="count", margin="nonneg", ax=NOT_AXES,
+                                              X=st.sampled_from([None, "X", np.ones(2), np.ones((2, 3)), [[1, "a"]],
+                                                                 object()]),
+                                              y=st.sampled_from([None, "y", np.ones(3), [[0], [1]], object()]),
+                                              threshold=st.sampled_from(["0.5", math.nan, [], True, object()]))),
+    "ema": dict(call=plots.ema, valid=dict(series=[1.0, 2.0], beta=0.9, bias_correction=True),
+                kinds=dict(series=st.sampled_from([None, 3, "ab", [1, "a"], object()]), beta="unit",
+                           bias_correction="flag")),
+    "plot_ema": dict(call=plots.plot_ema, valid=dict(series=[1.0, 2.0], beta=[0.5, 0.9], bias_correction=False, ax=None),
+                     kinds=dict(series=st.sampled_from([None, 3, "ab", [1, "a"], object()]),
+                                beta=st.one_of(BAD["unit"].filter(lambda b: not weights(b)),
+                                               st.sampled_from([[0.5, 1.0], [], ["a"]])),
+                                bias_correction="flag", ax=NOT_AXES)),
     # -- the command line -------------------------------------------------------------------------
     "cli.main": dict(call=cli.main, valid=dict(argv=["render", "x * y", "x=2", "y=3", "--engine", "matplotlib",
                                                      "-o", "cli.png"]),
@@ -164,3 +219,121 @@ def test_exercises_and_the_command_line_take_numpy_numbers_and_tuples(tmp_path):
     assert ex.check({"x": 3.0}, rel_tol=np.float64(0.0)).score == 1.0  # dy/dx = 2x
     assert cli.main(("render", "x * y", "x=2", "y=3", "--engine", "matplotlib", "-o", str(tmp_path / "g.png"))) == 0
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- viz.plots: what the checks let through draws the numbers it was given ------------------------
+
+
+def _lines(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def _png(fig, path):
+    fig.savefig(path, dpi=50, metadata={"Software": None})
+    return path.read_bytes()
+
+
+def test_history_lines_are_the_history_values_against_x():
+    history = {"epoch": np.array([0, 2, 4, 6]), "loss": [1.0, 0.6, 0.4, 0.3], "val_loss": (1.2, 0.8, 0.7),
+               "accuracy": np.array([0.5, 0.7, 0.8, 0.9]), "note": "run 1"}
+    fig = plots.plot_history(history, keys=("loss", "val_loss", "accuracy"), x="epoch", logy=np.bool_(False))
+    loss, accuracy = fig.axes
+    for ax, names in ((loss, ["loss", "val_loss"]), (accuracy, ["accuracy"])):
+        for name in names:
+            line = _lines(ax)[name]
+            np.testing.assert_array_equal(line.get_ydata(), history[name])
+            np.testing.assert_array_equal(line.get_xdata(), history["epoch"][: len(history[name])])
+    with pytest.raises(plots.UnknownSeriesError, match="'acc'") as missing:
+        plots.plot_history(history, keys=["acc"])
+    assert isinstance(missing.value, KeyError) and isinstance(missing.value, ValueError)
+    with pytest.raises(ValueError, match="x 'epoch' has 2 values, fewer than the series"):
+        plots.plot_history({"epoch": [1, 2], "loss": [3.0, 2.0, 1.0]}, x="epoch")
+
+
+def test_schedule_lines_are_the_rates_at_the_given_steps():
+    schedule = S.step_decay(0.1, step_size=10, gamma=0.5)
+    steps = np.arange(0, 40, 5)
+    line = plots.plot_schedule(schedule, steps=steps).axes[0].get_lines()[0]
+    np.testing.assert_array_equal(line.get_xdata(), steps)
+    np.testing.assert_allclose(line.get_ydata(), [0.1 * 0.5 ** (t // 10) for t in steps])
+    with pytest.raises(TypeError, match=r"plot_schedule: schedule '<lambda>' gave str 'fast' at step 0"):
+        plots.plot_schedule(lambda t: "fast", steps=3)
+
+
+def test_trajectories_of_any_shape_n_by_2_and_a_diverging_run():
+    path = np.array([[[1.0, 2.0]], [[0.5, 1.0]], [[0.25, 0.5]]])  # (n, 1, 2): one (1, 2) parameter per step
+    fig = plots.plot_trajectories(lambda x, y: x**2 + y**2, {"sgd": path}, levels=np.int64(4), resolution=10)
+    np.testing.assert_array_equal(_lines(fig.axes[0])["sgd"].get_xydata(), path.reshape(-1, 2))
+    diverged = {"sgd": [(1.0, 1.0), (3.0, -3.0), (math.inf, math.nan)]}
+    with pytest.raises(ValueError, match="not finite.*give xlim and ylim"):
+        plots.plot_trajectories(lambda x, y: x + y, diverged, resolution=10)
+    fig = plots.plot_trajectories(lambda x, y: x + y, diverged, xlim=(-4, 4), ylim=(-4, 4), resolution=10)
+    assert fig.axes[0].get_xlim() == (-4.0, 4.0)
+
+
+def test_activation_histograms_count_what_numpy_counts():
+    rng = np.random.default_rng(1)
+    layer = rng.normal(0, 1, (30, 40))
+    fig = plots.plot_activation_histograms([layer], bins=np.int64(12), range=np.array([-2.0, 2.0]))
+    counts, _ = np.histogram(layer, bins=12, range=(-2, 2))
+    np.testing.assert_array_equal([bar.get_height() for bar in fig.axes[0].patches], counts)
+    assert f"mean {layer.mean():.3g}" in fig.axes[0].get_title()
+
+
+def test_decision_boundary_reads_one_column_of_scores_as_binary_scores(tmp_path):
+    X = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 0.5], [1.0, -0.5]])
+    y = ["cat", "dog", "cat", "dog"]  # labels may be strings
+
+    def score(P):
+        return P[:, 0] + 0.3 * P[:, 1]
+
+    flat = _png(plots.plot_decision_boundary(score, X, y, resolution=30), tmp_path / "flat.png")
+    column = _png(plots.plot_decision_boundary(lambda P: score(P)[:, None], X, y, resolution=30),
+                  tmp_path / "column.png")
+    other = _png(plots.plot_decision_boundary(lambda P: -score(P), X, y, resolution=30),
+                 tmp_path / "other.png")
+    assert column == flat and other != flat
+    scatter = plt.figure().add_subplot()
+    fig = plots.plot_decision_boundary(score, X, y, resolution=30, margin=np.float64(0.0), ax=scatter)
+    assert fig is scatter.figure and scatter.get_xlim() == (-1.0, 1.0)
+    with pytest.raises(ValueError, match=r"y\[:, 0\]"):
+        plots.plot_decision_boundary(score, X, np.zeros((4, 1)))
+
+
+def _ema_by_weights(x, beta, bias_correction):
+    """v_t = (1 - beta) sum_i beta^i x_(t-i) over i = 0 .. t-1, written out as weights (no recursion)."""
+    x = np.asarray(x, dtype=float)
+    t = np.arange(1, len(x) + 1)
+    lags = t[:, None] - t[None, :]  # t - s for each pair (t, s)
+    weights = np.where(lags >= 0, (1 - beta) * beta ** np.maximum(lags, 0), 0.0)
+    v = weights @ x
+    return v / (1 - beta**t) if bias_correction else v
+
+
+def test_ema_equals_the_filter_and_the_weighted_sum():
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(2)
+    x = 10 + rng.normal(0, 3, 60)
+    for beta in (0.0, 0.5, 0.9, np.float32(0.98)):
+        beta = float(beta)
+        uncorrected = lfilter([1 - beta], [1, -beta], x)  # v_t - beta v_(t-1) = (1 - beta) x_t, v_0 = 0
+        np.testing.assert_allclose(plots.ema(x, beta, bias_correction=False), uncorrected, rtol=1e-12)
+        np.testing.assert_allclose(plots.ema(x, beta, bias_correction=False), _ema_by_weights(x, beta, False),
+                                   rtol=1e-10)
+        np.testing.assert_allclose(plots.ema(list(x), beta), _ema_by_weights(x, beta, True), rtol=1e-10)
+        corrected = uncorrected / (1 - beta ** np.arange(1, 61))
+        np.testing.assert_allclose(plots.ema(x, beta), corrected, rtol=1e-12)
+    assert plots.ema(x, 0.0)[5] == x[5]  # beta = 0: no averaging at all
+
+
+def test_plot_ema_draws_each_average_and_its_uncorrected_line():
+    x = np.linspace(0.0, 5.0, 40) ** 2
+    fig = plots.plot_ema(x, beta=(0.5, np.float64(0.9)), bias_correction=np.bool_(True))
+    lines = _lines(fig.axes[0])
+    np.testing.assert_array_equal(lines["series"].get_ydata(), x)
+    for beta, points in ((0.5, 2), (0.9, 10)):
+        np.testing.assert_allclose(lines[f"β = {beta:g} (~{points} points)"].get_ydata(),
+                                   _ema_by_weights(x, beta, True), rtol=1e-10)
+        np.testing.assert_allclose(lines[f"β = {beta:g}, no bias correction"].get_ydata(),
+                                   _ema_by_weights(x, beta, False), rtol=1e-10)
