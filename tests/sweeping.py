@@ -15,7 +15,8 @@ import re
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 # values that are not a real number; a bool is refused where a number is wanted (True is 1 by accident)
@@ -105,3 +106,42 @@ def assert_refused(name: str, function: Callable, arguments: dict, argument: str
         raise AssertionError(f"{name}({argument}={value!r}) raised {type(error).__name__}: {error}") from error
     else:
         raise AssertionError(f"{name}({argument}={value!r}) was accepted")
+
+
+def sweep_tests(entry_points: dict, max_examples: int, after: Callable[[], None] = lambda: None) -> tuple:
+    """The three tests every sweep file runs on its ``entry_points`` (assign them to test_ names):
+
+    - each entry point works on its valid arguments;
+    - hypothesis replaces one argument at a time with a bad value of its kind, which must be
+      refused naming the argument (``max_examples`` draws in all);
+    - each (entry point, argument) pair refuses at least the simplest of its bad values, so
+      that none is left out of the sweep by chance.
+
+    ``after`` runs after every bad call (the viz sweep closes its figures there)."""
+    pairs = calls(entry_points)
+
+    def refused(name: str, argument: str, value: Any) -> None:
+        entry = entry_points[name]
+        try:
+            assert_refused(name, entry["call"], entry["valid"], argument, value, entry.get("also", ()))
+        finally:
+            after()
+
+    @pytest.mark.parametrize("name", entry_points)
+    def works_on_valid_arguments(name: str) -> None:
+        entry = entry_points[name]
+        entry["call"](**entry["valid"])
+
+    @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(call=st.sampled_from(pairs), data=st.data())
+    def refuses_bad_arguments_naming_them(call: tuple[str, str], data: Any) -> None:
+        name, argument = call
+        kind = entry_points[name]["kinds"][argument]
+        refused(name, argument, data.draw(bad_values(kind), label=f"{name}({argument}=...)"))
+
+    @pytest.mark.parametrize("call", pairs, ids=[f"{n}-{a}" for n, a in pairs])
+    def sweeps_every_argument(call: tuple[str, str]) -> None:
+        name, argument = call
+        refused(name, argument, first_value(bad_values(entry_points[name]["kinds"][argument])))
+
+    return works_on_valid_arguments, refuses_bad_arguments_naming_them, sweeps_every_argument

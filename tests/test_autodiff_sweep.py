@@ -10,9 +10,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sweeping import BAD, NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
+from sweeping import BAD, NOT_NODES, NOT_NUMBERS, sweep_tests
 
 import autodiff
 from autodiff import Op, Tensor, TensorOp, Value, tensor_ops
@@ -165,33 +164,11 @@ ENTRY_POINTS = {
                               valid=dict(trim_threshold=512 << 20, mmap_threshold=32 << 20),
                               kinds=dict(trim_threshold="index", mmap_threshold="index")),
 }
-CALLS = calls(ENTRY_POINTS)
-
-
-@pytest.mark.parametrize("name", ENTRY_POINTS)
-def test_each_entry_point_works_on_its_valid_arguments(name):
-    entry = ENTRY_POINTS[name]
-    entry["call"](**entry["valid"])
-
-
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(call=st.sampled_from(CALLS), data=st.data())
-def test_bad_arguments_raise_type_or_value_errors_naming_the_argument(call, data):
-    name, argument = call
-    entry = ENTRY_POINTS[name]
-    bad = data.draw(bad_values(entry["kinds"][argument]), label=f"{name}({argument}=...)")
-    assert_refused(name, entry["call"], entry["valid"], argument, bad, entry.get("also", ()))
-
-
-@pytest.mark.parametrize("call", CALLS, ids=[f"{n}-{a}" for n, a in CALLS])
-def test_every_argument_is_swept(call):
-    """Each (entry point, argument) pair is refused for at least the first of its bad values,
-    so that none is left out of the sweep by chance."""
-    name, argument = call
-    entry = ENTRY_POINTS[name]
-    strategy = bad_values(entry["kinds"][argument])
-    first = first_value(strategy)
-    assert_refused(name, entry["call"], entry["valid"], argument, first, entry.get("also", ()))
+(
+    test_each_entry_point_works_on_its_valid_arguments,
+    test_bad_arguments_raise_type_or_value_errors_naming_the_argument,
+    test_every_argument_is_swept,
+) = sweep_tests(ENTRY_POINTS, max_examples=1500)
 
 
 # -- what the checks let through still gives the right numbers ------------------------------------

@@ -10,12 +10,11 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sweeping import BAD, NEGATIVE, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
+from sweeping import BAD, NEGATIVE, NOT_NUMBERS, sweep_tests
 
 import optim
-from autodiff import Tensor, Value
+from autodiff import Tensor
 from optim import schedules as S
 from optim import search
 
@@ -216,31 +215,11 @@ ENTRY_POINTS |= {
                                       zoom=st.one_of(BAD["positive"], st.floats(min_value=1.0001, allow_nan=False)),
                                       rng=st.sampled_from(["0", 1.5, [], True, object(), -1]))),
 }
-CALLS = calls(ENTRY_POINTS)
-
-
-@pytest.mark.parametrize("name", ENTRY_POINTS)
-def test_each_entry_point_works_on_its_valid_arguments(name):
-    entry = ENTRY_POINTS[name]
-    entry["call"](**entry["valid"])
-
-
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(call=st.sampled_from(CALLS), data=st.data())
-def test_bad_arguments_raise_type_or_value_errors_naming_the_argument(call, data):
-    name, argument = call
-    entry = ENTRY_POINTS[name]
-    bad = data.draw(bad_values(entry["kinds"][argument]), label=f"{name}({argument}=...)")
-    assert_refused(name, entry["call"], entry["valid"], argument, bad, entry.get("also", ()))
-
-
-@pytest.mark.parametrize("call", CALLS, ids=[f"{n}-{a}" for n, a in CALLS])
-def test_every_argument_is_swept(call):
-    """Each (entry point, argument) pair refuses at least the simplest of its bad values."""
-    name, argument = call
-    entry = ENTRY_POINTS[name]
-    assert_refused(name, entry["call"], entry["valid"], argument, first_value(bad_values(entry["kinds"][argument])),
-                   entry.get("also", ()))
+(
+    test_each_entry_point_works_on_its_valid_arguments,
+    test_bad_arguments_raise_type_or_value_errors_naming_the_argument,
+    test_every_argument_is_swept,
+) = sweep_tests(ENTRY_POINTS, max_examples=2000)
 
 
 # -- the edges PyTorch takes are still taken, with PyTorch's numbers ------------------------------

@@ -12,10 +12,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
-from sweeping import BAD, NOT_NODES, NOT_NUMBERS, assert_refused, bad_values, calls, first_value
+from sweeping import BAD, NOT_NODES, NOT_NUMBERS, sweep_tests
 
 import viz
 from autodiff import Value
@@ -151,7 +150,11 @@ ENTRY_POINTS = {
                                                      "-o", "cli.png"]),
                      kinds=dict(argv=st.sampled_from([3, "render x", [1, 2], object(), b"render"]))),
 }
-CALLS = calls(ENTRY_POINTS)
+(
+    test_each_entry_point_works_on_its_valid_arguments,
+    test_bad_arguments_raise_type_or_value_errors_naming_the_argument,
+    test_every_argument_is_swept,
+) = sweep_tests(ENTRY_POINTS, max_examples=600, after=lambda: CLOSE("all"))
 
 
 @pytest.fixture(autouse=True)
@@ -159,38 +162,6 @@ def _close_figures(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     yield
     CLOSE("all")
-
-
-def _valid(name):
-    entry = ENTRY_POINTS[name]
-    return entry, entry["valid"]
-
-
-@pytest.mark.parametrize("name", ENTRY_POINTS)
-def test_each_entry_point_works_on_its_valid_arguments(name):
-    entry, valid = _valid(name)
-    entry["call"](**valid)
-
-
-@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
-@given(call=st.sampled_from(CALLS), data=st.data())
-def test_bad_arguments_raise_type_or_value_errors_naming_the_argument(call, data):
-    name, argument = call
-    entry, valid = _valid(name)
-    bad = data.draw(bad_values(entry["kinds"][argument]), label=f"{name}({argument}=...)")
-    try:
-        assert_refused(name, entry["call"], valid, argument, bad, entry.get("also", ()))
-    finally:
-        CLOSE("all")
-
-
-@pytest.mark.parametrize("call", CALLS, ids=[f"{n}-{a}" for n, a in CALLS])
-def test_every_argument_is_swept(call):
-    """Each (entry point, argument) pair refuses at least the simplest of its bad values."""
-    name, argument = call
-    entry, valid = _valid(name)
-    assert_refused(name, entry["call"], valid, argument, first_value(bad_values(entry["kinds"][argument])),
-                   entry.get("also", ()))
 
 
 # -- what the checks let through still draws and marks what it should --------------------------
