@@ -87,7 +87,7 @@ class LiveTraining:
         if self._grid is not None:
             keep = np.linspace(0, len(X) - 1, min(len(X), MAX_POINTS_DRAWN)).round().astype(int)
             points, labels = X[keep], (y[keep] if y is not None else None)
-        self._layout = LiveLayout(self._network, self.show, probe_label, points, labels)
+        self._layout = LiveLayout(self._network, self.show, probe_label, points, labels, self._grid)
         self.snapshots: list[Snapshot] = []
         self.curves: dict[str, list] = {"epoch": [], "step": [], "loss": [], "val_loss": [], "lr": []}
         self._offsets = (0, 0)

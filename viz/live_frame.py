@@ -124,7 +124,8 @@ class LiveLayout:
     and, for the decision boundary, the data's points and labels."""
 
     def __init__(self, network: Network, show: Sequence[str], probe_label: str,
-                 points: np.ndarray | None = None, labels: np.ndarray | None = None) -> None:
+                 points: np.ndarray | None = None, labels: np.ndarray | None = None,
+                 grid: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.show = tuple(show)
         self.probe_label = probe_label
         self.scalar = network.scalar
@@ -147,6 +148,11 @@ class LiveLayout:
                     column.title = (title[0], f"{units} units, {column.per_cell} a square")
                 self.columns.append(column)
             self.edges = [self._edges(a, b) for a, b in zip(self.columns, self.columns[1:])]
+            self.edge_ends = [  # each drawn line's ends, formatted once
+                [(f1(a.cells[i][0] + a.size), f1(a.cells[i][1]), f1(b.cells[j][0] - b.size), f1(b.cells[j][1]))
+                 for i, j in pairs] if pairs is not None else None
+                for a, b, pairs in zip(self.columns, self.columns[1:], self.edges)
+            ]
             net_right = self.columns[-1].x + 58
             self.hist_x = net_right + 16
             row_h = min(64.0, max(56.0, (UNITS_HEIGHT + 10) / len(blocks)))
@@ -160,7 +166,7 @@ class LiveLayout:
             y = self.legend_y + 34
         self.curves_y = y
         self.has_loss = "loss" in self.show
-        self.has_boundary = "boundary" in self.show and points is not None
+        self.has_boundary = "boundary" in self.show and points is not None and grid is not None
         x = PAD
         if self.has_loss:
             self.loss_box = (x + 46, y + 22, 290.0, 140.0)
@@ -168,7 +174,7 @@ class LiveLayout:
             x = self.lr_box[0] + self.lr_box[2] + 24
         if self.has_boundary:
             self.boundary_box = (x + 8, y + 22, 190.0, 190.0)
-            self.points, self.labels = points, labels
+            self.point_marks = _point_marks(points, labels, grid, self.boundary_box)
             x = self.boundary_box[0] + 190 + PAD
         bottom_row = 0.0
         if self.has_boundary:
@@ -186,6 +192,18 @@ class LiveLayout:
         if a.units * b.units > MAX_EDGES_DRAWN:
             return None
         return [(i, j) for i in range(a.units) for j in range(b.units)]
+
+
+def _point_marks(points: np.ndarray, labels: np.ndarray | None, grid: tuple, box: tuple) -> list[tuple[str, str, str]]:
+    """``(cx, cy, colour)`` of each data point drawn over the decision boundary (coloured by class)."""
+    x, y, w, h = box
+    (x0, x1), (y0, y1) = (grid[0][0], grid[0][-1]), (grid[1][0], grid[1][-1])
+    classes = np.unique(labels) if labels is not None else None
+    marks = []
+    for k, (px, py) in enumerate(points):
+        colour = ls.class_colour(int(np.searchsorted(classes, labels[k]))) if classes is not None else "#444444"
+        marks.append((f1(x + w * (px - x0) / (x1 - x0)), f1(y + h - h * (py - y0) / (y1 - y0)), colour))
+    return marks
 
 
 # -- a frame -----------------------------------------------------------------------------
@@ -254,13 +272,12 @@ def _network(layout: LiveLayout, snap: Snapshot, first: Snapshot) -> list[El]:
             out.append(text((xa + xb) / 2, (a.top + a.bottom) / 2 + 7, "weights", size=10, anchor="middle",
                             colour=ls.MUTED))
             continue
-        weight = snap.layers[c].weight
+        weight = snap.layers[c].weight.tolist()
         reference = float(np.abs(first.layers[c].weight).max())
         reference = reference if math.isfinite(reference) and reference > 0 else 1.0
-        for i, j in pairs:
-            (x0, y0), (x1, y1) = a.cells[i], b.cells[j]
-            colour, width, opacity = ls.edge_look(float(weight[i, j]), reference)
-            out.append(El("line", {"x1": f1(x0 + a.size), "y1": f1(y0), "x2": f1(x1 - b.size), "y2": f1(y1),
+        for (i, j), (x0, y0, x1, y1) in zip(pairs, layout.edge_ends[c]):
+            colour, width, opacity = ls.edge_look(weight[i][j], reference)
+            out.append(El("line", {"x1": x0, "y1": y0, "x2": x1, "y2": y1,
                                    "stroke": colour, "stroke-width": f"{width:g}", "stroke-opacity": f"{opacity:g}"}))
     for c, column in enumerate(cols):
         out.append(text(column.x, HEADER + TITLES - 20, column.title[0], size=11, anchor="middle", bold=True))
@@ -324,18 +341,28 @@ def _histograms(layout: LiveLayout, snap: Snapshot) -> list[El]:
         for k, (hist, stat, colour) in enumerate(zip(hists, stats, colours)):
             px, py = x0 + k * (HIST_W + HIST_GAP), y + 14
             out.append(rect(px, py, HIST_W, HIST_BARS_H, "#f7f7f7", "#dddddd", 0.8))
-            counts = hist.counts if hist is not None else np.zeros(20, dtype=int)
-            top = counts.max() if counts.max() > 0 else 1
-            bar = HIST_W / len(counts)
-            for i, count in enumerate(counts):
-                h = round(2 * HIST_BARS_H * count / top) / 2
-                out.append(rect(px + i * bar + 0.5, py + HIST_BARS_H - h, bar - 1, h, colour))
+            out.append(El("path", {"d": _bars(hist, px, py), "fill": colour, "stroke": "none"}))
             low, high = (hist.edges[0], hist.edges[-1]) if hist is not None else (math.nan, math.nan)
             out.append(text(px, py + HIST_BARS_H + 11, f"{ls.number(float(low), 2)} … {ls.number(float(high), 2)}",
                             size=9, colour=ls.MUTED))
             out.append(text(px + HIST_W, py + HIST_BARS_H + 11, stat if hist is not None else "no data", size=9,
                             anchor="end", colour=ls.MUTED))
     return out
+
+
+def _bars(hist: Any, x: float, y: float) -> str:
+    """A histogram's bars as one path (a closed rectangle per non-empty bin: M, then v h v Z), the
+    tallest bar full height."""
+    if hist is None or hist.counts.max() == 0:
+        return ""
+    counts = hist.counts.tolist()
+    top, bar, bottom = max(counts), HIST_W / len(counts), y + HIST_BARS_H
+    parts = []
+    for i, count in enumerate(counts):
+        if count:
+            height = max(0.5, HIST_BARS_H * count / top)
+            parts.append(f"M{x + i * bar + 0.5:.1f},{bottom:.1f}v-{height:.1f}h{bar - 1:.1f}v{height:.1f}Z")
+    return "".join(parts)
 
 
 def _or_empty(values: np.ndarray | None) -> np.ndarray:
@@ -410,13 +437,9 @@ def _boundary(layout: LiveLayout, snap: Snapshot) -> list[El]:
     out.append(El("image", {"x": f1(x), "y": f1(y), "width": f1(w), "height": f1(h), "href": href,
                             "preserveAspectRatio": "none"}))
     out.append(El("path", {"d": d, "fill": "none", "stroke": "#111111", "stroke-width": "1.6"}))
-    points, labels = layout.points, layout.labels
-    (x0, x1), (y0, y1) = (boundary.xs[[0, -1]], boundary.ys[[0, -1]]) if boundary is not None else ((0, 1), (0, 1))
-    classes = np.unique(labels) if labels is not None else None
-    for k, (px, py) in enumerate(points):
-        colour = ls.class_colour(int(np.searchsorted(classes, labels[k]))) if classes is not None else "#444444"
-        out.append(El("circle", {"cx": f1(x + w * (px - x0) / (x1 - x0)), "cy": f1(y + h - h * (py - y0) / (y1 - y0)),
-                                 "r": "2.6", "fill": colour, "stroke": "#222222", "stroke-width": "0.5"}))
+    for cx, cy, colour in layout.point_marks:
+        out.append(El("circle", {"cx": cx, "cy": cy, "r": "2.6", "fill": colour, "stroke": "#222222",
+                                 "stroke-width": "0.5"}))
     out.append(rect(x, y, w, h, "none", "#888888", 0.8))
     return out
 
@@ -445,7 +468,7 @@ def region_png(scores: np.ndarray, threshold: float) -> bytes:
 
 
 def _contour_path(boundary: Any, box: tuple[float, float, float, float]) -> str:
-    """The line where one output's score crosses its threshold, as an SVG path (M/L commands only)."""
+    """The line where one output's score crosses its threshold, as an SVG path (M and L commands)."""
     if boundary.scores.ndim != 2 or not np.isfinite(boundary.scores).all():
         return ""
     import contourpy

@@ -19,6 +19,7 @@ import functools
 import html
 import io
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Sequence
@@ -29,8 +30,13 @@ SVG_NS = "http://www.w3.org/2000/svg"
 FONT_FAMILY = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
 
 
+def _escaped(value: str) -> str:
+    """``value`` safe inside a double-quoted attribute (most are numbers or colours: left as they are)."""
+    return html.escape(value) if ("&" in value or "<" in value or '"' in value or ">" in value) else value
+
+
 def _element(el: El, ident: str | None = None) -> str:
-    attrs = "".join(f' {name}="{html.escape(value)}"' for name, value in el.attrs.items())
+    attrs = "".join(f' {name}="{_escaped(value)}"' for name, value in el.attrs.items())
     if ident is not None:
         attrs = f' id="{ident}"' + attrs
     if el.tag == "text":
@@ -71,6 +77,31 @@ def _colour(value: str, opacity: str | None = None) -> tuple | None:
 
 def _points(spec: str, s: float) -> list[tuple[float, float]]:
     return [(float(a) * s, float(b) * s) for a, b in (p.split(",") for p in spec.split())]
+
+
+_COMMAND = re.compile(r"([MLhvZ])([^MLhvZ]*)")
+
+
+def _subpaths(d: str, s: float) -> list[tuple[list[tuple[float, float]], bool]]:
+    """The pieces of a path of the commands this module's frames use (M x,y  L x,y  h dx  v dy  Z),
+    as (points scaled by ``s``, closed)."""
+    pieces: list[tuple[list, bool]] = []
+    x = y = 0.0
+    for command, argument in _COMMAND.findall(d):
+        if command == "M":
+            x, y = map(float, argument.split(","))
+            pieces.append(([], False))
+        elif command == "L":
+            x, y = map(float, argument.split(","))
+        elif command == "h":
+            x += float(argument)
+        elif command == "v":
+            y += float(argument)
+        else:
+            pieces[-1] = (pieces[-1][0], True)
+            continue
+        pieces[-1][0].append((x * s, y * s))
+    return pieces
 
 
 def png(elements: Sequence[El], width: float, height: float, scale: float = 1.0) -> bytes:
@@ -117,9 +148,10 @@ def image(elements: Sequence[El], width: float, height: float, scale: float = 1.
         elif el.tag == "polygon":
             draw.polygon(_points(a["points"], s), fill=_colour(a["fill"], a.get("fill-opacity")))
         elif el.tag == "path" and a["d"]:
-            for piece in a["d"].split("M")[1:]:
-                points = [(float(p.split(",")[0]) * s, float(p.split(",")[1]) * s) for p in piece.split("L")]
-                if len(points) > 1:
+            for points, closed in _subpaths(a["d"], s):
+                if closed and a.get("fill", "none") != "none":
+                    draw.polygon(points, fill=_colour(a["fill"]))
+                elif len(points) > 1:
                     draw.line(points, fill=_colour(a["stroke"]), width=stroke_width, joint="curve")
         elif el.tag == "image" and a["href"]:
             data = base64.b64decode(a["href"].split(",", 1)[1])

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 BLUE, WHITE, RED = (33, 102, 172), (247, 247, 247), (178, 24, 43)
@@ -38,7 +39,12 @@ def diverging(value: float) -> str:
     """Blue at -1, white at 0, red at +1 (clipped), in 32 steps per side."""
     if not math.isfinite(value):
         return NO_DATA_FILL
-    t = round(max(-1.0, min(1.0, value)) * 32) / 32
+    return _diverging_step(round(max(-1.0, min(1.0, value)) * 32))
+
+
+@functools.lru_cache(maxsize=None)
+def _diverging_step(step: int) -> str:
+    t = step / 32
     return hex_colour(mix(WHITE, RED, t) if t >= 0 else mix(WHITE, BLUE, -t))
 
 
