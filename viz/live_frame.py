@@ -29,11 +29,12 @@ CIRCLE_UNITS = 24  # at most this many units drawn as circles; more as a grid of
 MAX_UNITS_DRAWN = 300  # beyond this, one square per block of units
 MAX_EDGES_DRAWN = 1024  # more weights between two layers are drawn as one band
 UNITS_HEIGHT = 360.0
-COLUMN_GAP = 130.0
+COLUMN_GAP = 130.0  # between two layers whose weights are drawn as lines
+BAND_GAP = 88.0  # between two layers whose weights are drawn as one band
 PAD = 12.0
 HEADER = 34.0
 TITLES = 44.0
-HIST_W, HIST_GAP, HIST_BARS_H = 136.0, 12.0, 30.0
+HIST_W, HIST_GAP, HIST_BARS_H = 150.0, 12.0, 30.0
 SATURATED = 0.9  # a unit saturated on at least this share of rows is marked "S"
 
 
@@ -136,17 +137,21 @@ class LiveLayout:
         if "graph" in self.show:
             top = y + TITLES
             blocks = network.blocks
-            titles = [("inputs", f"{network.in_features} features")]
+            titles = [("inputs", f"{network.in_features} feature" + ("s" if network.in_features > 1 else ""))]
             for block in blocks:
                 name = block.name if network.scalar else (
                     f"Linear {block.name}" if block.name != "linear" else "Linear")
                 titles.append((name, f"{block.units} {block.activation_name}"))
-            for c, title in enumerate(titles):
-                units = network.in_features if c == 0 else blocks[c - 1].units
-                column = _column(title, PAD + 58 + c * COLUMN_GAP, units, top)
+            sizes = [network.in_features] + [block.units for block in blocks]
+            drafts = [_column(title, 0.0, units, top) for title, units in zip(titles, sizes)]
+            x = PAD + 58
+            for c, (title, units) in enumerate(zip(titles, sizes)):
+                column = _column(title, x, units, top)
                 if column.per_cell > 1:
                     column.title = (title[0], f"{units} units, {column.per_cell} a square")
                 self.columns.append(column)
+                if c + 1 < len(drafts):  # lines need room to fan out; a band does not
+                    x += COLUMN_GAP if self._edges(drafts[c], drafts[c + 1]) is not None else BAND_GAP
             self.edges = [self._edges(a, b) for a, b in zip(self.columns, self.columns[1:])]
             self.edge_ends = [  # each drawn line's ends, formatted once
                 [(f1(a.cells[i][0] + a.size), f1(a.cells[i][1]), f1(b.cells[j][0] - b.size), f1(b.cells[j][1]))

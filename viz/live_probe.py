@@ -46,7 +46,7 @@ class Histogram:
     @classmethod
     def of(cls, values: np.ndarray, bounds: tuple[float, float] | None = None) -> "Histogram":
         """The histogram of ``values`` in ``HISTOGRAM_BINS`` bins over ``bounds`` (default: symmetric
-        about 0, ±max|value|; a range of width 0 becomes ±0.5 around its value). Values that are not
+        about 0, ±max|value|; a range narrower than rounding becomes ±0.5 around its value). Values that are not
         finite are left out."""
         values = np.asarray(values, dtype=float).ravel()
         values = values[np.isfinite(values)]
@@ -54,7 +54,7 @@ class Histogram:
             top = float(np.abs(values).max()) if values.size else 0.0
             bounds = (-top, top)
         low, high = bounds
-        if not high > low:
+        if not high - low > 1e-9 * max(1.0, abs(low), abs(high)):  # one value (up to rounding): one bar
             low, high = low - 0.5, high + 0.5
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
         return cls(counts, edges)
