@@ -34,7 +34,10 @@ history = nn.fit(model, nn.HingeLoss(), optim.SGD(model.parameters(), lr=0.5), (
 def executed_notebook():
     nbformat = pytest.importorskip("nbformat", reason="the notebook runner needs the dev extra")
     nbclient = pytest.importorskip("nbclient", reason="the notebook runner needs the dev extra")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TRAIN), nbformat.v4.new_code_cell("live")])
+    more = ("nn.fit(model, nn.HingeLoss(), optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=2, batch_size=40,"
+            " callbacks=[live]);")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TRAIN), nbformat.v4.new_code_cell("live"),
+                                               nbformat.v4.new_code_cell(more)])
     env = {"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     old = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -50,7 +53,7 @@ def executed_notebook():
 
 
 def test_in_jupyter_training_shows_one_output_replaced_in_place(executed_notebook):
-    training, replay = executed_notebook.cells
+    training, replay, more = executed_notebook.cells
     # six snapshots (epochs 0-5), five of them drawn while training: still one output, showing the last
     assert len(training.outputs) == 1, [o.output_type for o in training.outputs]
     (output,) = training.outputs
@@ -59,6 +62,10 @@ def test_in_jupyter_training_shows_one_output_replaced_in_place(executed_noteboo
     assert "epoch 5" in html and "epoch 4" not in html and html.count("<svg") == 1
     (shown,) = replay.outputs
     assert "lt-player" in shown["data"]["text/html"]  # `live` at the end of a cell: the recorded player
+    # training on in a later cell draws into that cell, once, and leaves the first cell's picture alone
+    (later,) = more.outputs
+    assert "epoch 7" in later["data"]["text/html"] and "epoch 6" not in later["data"]["text/html"]
+    assert training.outputs[0]["data"]["text/html"] == html
 
 
 def _state(driver, prefix):
@@ -133,4 +140,7 @@ def test_the_player_survives_a_notebook_exported_to_html(executed_notebook, brow
     assert prefix, "the player's script did not run in the exported page"
     browser.find_element("id", f"{prefix}-next").click()
     assert _state(browser, prefix)["header"].startswith("epoch 1")
+    browser.find_element("id", f"{prefix}-play").click()
+    assert wait_for(lambda: _state(browser, prefix)["frame"] == "5", seconds=10)
+    assert _state(browser, prefix)["header"].startswith("epoch 5")
     assert script_errors(browser) == []

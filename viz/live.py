@@ -91,7 +91,7 @@ class LiveTraining:
         self.snapshots: list[Snapshot] = []
         self.curves: dict[str, list] = {"epoch": [], "step": [], "loss": [], "val_loss": [], "lr": []}
         self._offsets = (0, 0)
-        self._handle = None
+        self._handle, self._handle_cell = None, None
         if initial:
             self._snapshot(self._network, 0, 0, None, None, None, {})
 
@@ -158,21 +158,21 @@ class LiveTraining:
     def _should_display(self) -> bool:
         if self._display is not None:
             return self._display
-        import sys
-
-        ipython = sys.modules.get("IPython")
-        shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+        shell = _shell()
         return shell is not None and getattr(shell, "kernel", None) is not None
 
     def _show_live(self) -> None:
-        """Draw the last snapshot into this run's one output, made at the first snapshot and replaced after."""
+        """Draw the last snapshot into the running cell's one output: made at the cell's first snapshot,
+        replaced in place after (a later cell that trains on gets an output of its own)."""
         try:
             from IPython.display import HTML, display
         except ImportError:
             return
         content = HTML(self.live_svg())
-        if self._handle is None:
-            self._handle = display(content, display_id=True)
+        shell = _shell()
+        cell = getattr(shell, "execution_count", None)
+        if self._handle is None or self._handle_cell != cell:
+            self._handle, self._handle_cell = display(content, display_id=True), cell
         else:
             self._handle.update(content)
 
@@ -245,6 +245,14 @@ class LiveTraining:
     def __repr__(self) -> str:
         return (f"LiveTraining({len(self.snapshots)} snapshots, every={self.every}, "
                 f"show={self.show!r}, epochs noted: {len(self.curves['epoch'])})")
+
+
+def _shell() -> Any:
+    """The running IPython shell, or None (IPython is never imported here)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
 
 
 # -- checking what was given -----------------------------------------------------------------
