@@ -21,7 +21,6 @@ parameters and the gradients. Plus, for two input features, the model's scores o
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -338,7 +337,3 @@ def boundary_grid(X: np.ndarray, resolution: int, margin: float = 0.5) -> tuple[
     """``resolution`` points along each axis, spanning the data with ``margin`` on every side."""
     (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
     return np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else value
