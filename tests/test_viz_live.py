@@ -233,6 +233,28 @@ def test_a_wide_layer_is_drawn_a_block_of_units_per_square():
     assert Image.open(io.BytesIO(live.render())).size == (round(live._layout.width), round(live._layout.height))
 
 
+def test_validation_loss_and_show_subsets():
+    X, y = moons(40)
+    model = nn.MLP(2, [4, 1], seed=0)
+    live, records = viz.LiveTraining(model, data=(X, y)), []
+    nn.fit(model, nn.HingeLoss(), optim.SGD(model.parameters(), lr=0.3), (X[:30], y[:30]), epochs=3, batch_size=30,
+           val_data=(X[30:], y[30:]), progress=False, callbacks=[live, records.append])
+    assert live.curves["val_loss"] == [r["val_loss"] for r in records]
+    assert [s.val_loss for s in live.snapshots[1:]] == [r["val_loss"] for r in records]
+    assert [s.lr for s in live.snapshots[1:]] == [0.3] * 3
+    lines = [el for el in live.frame(-1) if el.tag == "polyline"]
+    assert [len(el.attrs["points"].split()) for el in lines] == [3, 3, 3]  # train, validation, learning rate
+    assert "validation" in [el.text for el in live.frame(-1) if el.tag == "text"]
+    for show, units, curves, regions in ((("loss",), 0, 3, 0), (("boundary",), 0, 0, 1), (("graph",), 2 + 4 + 1, 0, 0)):
+        part = viz.LiveTraining(model, data=(X, y), show=show)
+        part.update(model, loss=0.5)
+        elements = part.frame(-1)
+        assert sum(1 for el in elements if el.tag == "circle" and el.text) == units
+        assert sum(1 for el in elements if el.tag == "polyline") == curves
+        assert sum(1 for el in elements if el.tag == "image") == regions
+        assert Image.open(io.BytesIO(part.render())).size[0] == round(part._layout.width)
+
+
 # -- one layout ---------------------------------------------------------------------------
 
 
