@@ -6,7 +6,8 @@ every renderer rely on.
 """
 
 from .context import Scope, enable_grad, is_grad_enabled, no_grad, scope
-from .engine import Edge, Step, backward, backward_steps, grad, topological_order
+from .engine import Edge, Step
+from .checks import backward, backward_steps, grad, topological_order  # engine's, arguments checked first
 from .node import Node
 from .gradcheck import GradcheckError, gradcheck
 from .scalar import Op, Value

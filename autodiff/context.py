@@ -1,25 +1,60 @@
-"""Global recording state: whether operations record a graph, and which scope they belong to.
+"""Recording state: whether operations record a graph, and which scope they belong to.
 
 ``no_grad()`` switches recording off (the result of every operation is a leaf).
 ``scope(name)`` tags every node created inside it, so a picture of a big graph can
 collapse, say, one neuron's multiply-adds into one box (nn modules open a scope
 when they are called).
+
+Both are per thread, as in PyTorch: one thread's ``no_grad()`` (its validation,
+say) leaves the others recording, and a new thread starts recording, outside any
+scope. Every operation reads them with one call, ``state()``, which gives the pair
+``[grad_enabled, current_scope]`` of this thread. The pair is kept in a
+``contextvars.ContextVar`` (whose ``get`` is a quick read, unlike a
+``threading.local``'s attributes): a thread starts with the shared default
+``(True, None)``, a tuple nobody changes, and gets a list of its own
+(``thread_state()``) the first time it opens a block. Blocks change that list in
+place, since nn opens one on every module call. (Asyncio tasks of one thread, and a
+context copied into another thread, share their thread's list, as they would share a
+``threading.local``.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
+import threading
 from typing import Any, Iterator
 
-# Read by every operation; kept as a module global because it is on the hot path.
-grad_enabled = True
-current_scope: "Scope | None" = None
+_state: "contextvars.ContextVar[Any]" = contextvars.ContextVar("autodiff_recording", default=(True, None))
+
+# ``state()`` -> ``[grad_enabled, current_scope]`` of this thread: what every operation reads
+# (the ContextVar's own ``get``, so the read is one call, not two).
+state = _state.get
+
+
+def thread_state() -> list:
+    """This thread's own ``[grad_enabled, current_scope]``, to change in place for a block."""
+    current = _state.get()
+    if current.__class__ is tuple:  # the default: this thread has not opened a block yet
+        current = [*current]
+        _state.set(current)
+    return current
 
 
 def is_grad_enabled() -> bool:
     """True when operations record their parents (the default)."""
-    return grad_enabled
+    return _state.get()[0]
+
+
+def current_scope() -> "Scope | None":
+    """The innermost open :func:`scope` of this thread (None outside any)."""
+    return _state.get()[1]
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # blocks inside collector_paused, in every thread
+_collector_was_enabled = False
 
 
 class collector_paused:
@@ -30,18 +65,29 @@ class collector_paused:
     again, as new nodes are made. Building a graph inside a module call and running
     backward() are the two places that make most nodes, so both pause it. Nothing is
     lost: any cyclic garbage made meanwhile is collected after the block.
+
+    The collector is one per process, so the pauses of all threads are counted: it
+    comes back (if it was on before the first) only when the last block ends, not
+    when one thread's backward() ends in the middle of another's.
     (A class rather than a generator: it is entered on every backward() and module call.)
     """
 
-    __slots__ = ("was_enabled",)
+    __slots__ = ()
 
     def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
+        global _pauses, _collector_was_enabled
+        with _pause_lock:
+            if _pauses == 0:
+                _collector_was_enabled = gc.isenabled()
+                gc.disable()
+            _pauses += 1
 
     def __exit__(self, *exc_info: Any) -> None:
-        if self.was_enabled:
-            gc.enable()
+        global _pauses
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -56,13 +102,12 @@ class _GradMode(contextlib.ContextDecorator):
         return type(self)()  # a decorated function may be re-entered: one state per call
 
     def __enter__(self) -> None:
-        global grad_enabled
-        self.previous = grad_enabled
-        grad_enabled = self.enabled
+        current = thread_state()
+        self.previous = current[0]
+        current[0] = self.enabled
 
     def __exit__(self, *exc_info: Any) -> None:
-        global grad_enabled
-        grad_enabled = self.previous
+        thread_state()[0] = self.previous
 
 
 class no_grad(_GradMode):
@@ -94,6 +139,10 @@ class Scope:
     __slots__ = ("name", "parent", "owner")
 
     def __init__(self, name: str, parent: "Scope | None" = None, owner: Any = None) -> None:
+        if name.__class__ is not str:
+            raise TypeError(f"Scope: name must be a str, got {type(name).__name__}: {name!r}")
+        if not (parent is None or isinstance(parent, Scope)):
+            raise TypeError(f"Scope: parent must be a Scope or None, got {type(parent).__name__}")
         self.name = name
         self.parent = parent
         self.owner = owner
@@ -120,10 +169,11 @@ class Scope:
 @contextlib.contextmanager
 def scope(name: str, owner: Any = None) -> Iterator[Scope]:
     """Tag every node created inside the block with a new ``Scope(name)``."""
-    global current_scope
-    previous = current_scope
-    current_scope = Scope(str(name), previous, owner)
+    current = thread_state()
+    previous = current[1]
+    inner = Scope(name, previous, owner)  # which checks the name
+    current[1] = inner
     try:
-        yield current_scope
+        yield inner
     finally:
-        current_scope = previous
+        thread_state()[1] = previous

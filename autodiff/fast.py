@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import context, engine, scalar, tensor, tensor_ops
+from . import checks, context, edits, engine, scalar, tensor, tensor_ops
 from .scalar import Op, Value, _as_value, _check_domain
 from .tensor import Tensor
 from .tensor_ops import TensorOp
@@ -47,6 +47,7 @@ from .tensor_ops import TensorOp
 # ---------------------------------------------------------------------------------------
 
 _new = object.__new__  # a node without the constructor: its slots are filled right here
+_state = context.state  # (grad_enabled, current_scope) of this thread, read by every op
 
 
 def _binary_method(op: Op, reflected: bool) -> Callable:
@@ -59,10 +60,12 @@ def _binary_method(op: Op, reflected: bool) -> Callable:
         if reflected:
             self, other = other, self
         if check is not None:
-            _check_domain(op, [self, other], [self.data, other.data])
+            _check_domain(op, [self, other], [self._data, other._data])
         out = _new(Value)
-        out.data = forward(self.data, other.data)
-        if context.grad_enabled:
+        out._data = forward(self._data, other._data)
+        out._stamp = edits.clock
+        grad_enabled, out.scope = _state()
+        if grad_enabled:
             out.grad = None
             out._a = self
             out._b = other
@@ -70,7 +73,6 @@ def _binary_method(op: Op, reflected: bool) -> Callable:
         else:
             out.grad = 0.0
             out._a = out._b = out._op = None
-        out.scope = context.current_scope
         return out
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
@@ -83,10 +85,12 @@ def _unary_method(op: Op) -> Callable:
 
     def method(self: Value) -> Value:
         if check is not None:
-            _check_domain(op, [self], [self.data])
+            _check_domain(op, [self], [self._data])
         out = _new(Value)
-        out.data = forward(self.data)
-        if context.grad_enabled:
+        out._data = forward(self._data)
+        out._stamp = edits.clock
+        grad_enabled, out.scope = _state()
+        if grad_enabled:
             out.grad = None
             out._a = self
             out._b = None
@@ -94,7 +98,6 @@ def _unary_method(op: Op) -> Callable:
         else:
             out.grad = 0.0
             out._a = out._b = out._op = None
-        out.scope = context.current_scope
         return out
 
     method.__name__ = op.name
@@ -113,6 +116,8 @@ def backward_values(root: Value, grad: Any = None) -> None:
         engine.backward(root, seed)
         return
     with context.collector_paused():
+        if root._stamp == edits.CHANGED:  # (the walk checks every other node, as a parent)
+            edits.check_unchanged(root)
         order = _op_nodes(root)
         root.grad = engine.add_gradients(root.grad, seed)
         for node in reversed(order):
@@ -120,14 +125,14 @@ def backward_values(root: Value, grad: Any = None) -> None:
             a, b = node._a, node._b
             try:
                 if b is not None:
-                    local_a, local_b = node._op.local(a.data, b.data, node.data)
+                    local_a, local_b = node._op.local(a._data, b._data, node._data)
                     a.grad += local_a * g
                     b.grad += local_b * g
                 elif a.__class__ is not tuple:
-                    (local_a,) = node._op.local(a.data, node.data)
+                    (local_a,) = node._op.local(a._data, node._data)
                     a.grad += local_a * g
                 else:  # an op of more than two inputs
-                    for parent, local in zip(a, node._op.local(*[p.data for p in a], node.data)):
+                    for parent, local in zip(a, node._op.local(*[p._data for p in a], node._data)):
                         parent.grad += local * g
             except (ZeroDivisionError, OverflowError):  # the reference rule's IEEE answer
                 for parent, local in zip(node.parents, node.local_derivatives()):
@@ -159,12 +164,17 @@ def _op_nodes(root: Value) -> list:
         node.grad = 0.0
         stack.append((node,))
         a, b = node._a, node._b
+        stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         if a.__class__ is tuple:  # an op of more than two inputs
+            if any(p._stamp > stamp for p in a):
+                edits.check_unchanged(node)  # which says whose data was changed
             stack += [p for p in reversed(a) if p._op is not None and p not in visited]
             for p in a:
                 if p._op is None and p.grad is None:
                     p.grad = 0.0
             continue
+        if a._stamp > stamp or (b is not None and b._stamp > stamp):
+            edits.check_unchanged(node)
         if b is not None:
             if b._op is not None:
                 if b not in visited:
@@ -202,11 +212,11 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
     c = inputs[2] if n > 2 else a
     try:
         if n == 1:
-            data = self.forward(a.data, **params)
+            data = self.forward(a._data, **params)
         elif n == 2:
-            data = self.forward(a.data, b.data, **params)
+            data = self.forward(a._data, b._data, **params)
         else:
-            data = self.forward(a.data, b.data, c.data, **params)
+            data = self.forward(a._data, b._data, c._data, **params)
     except ValueError:
         return tensor.apply(self, inputs, params)  # which says what is wrong
     saved = None
@@ -217,11 +227,12 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
     if data.dtype.kind != "f":
         return tensor.apply(self, inputs, params)
     out = _new(Tensor)
-    out.data = data
+    out._data = data
+    out._stamp = edits.clock
     out.grad = None
     out.label = ""
-    out.scope = context.current_scope
-    if (a.requires_grad or b.requires_grad or c.requires_grad) and context.grad_enabled:
+    grad_enabled, out.scope = _state()
+    if (a.requires_grad or b.requires_grad or c.requires_grad) and grad_enabled:
         out.requires_grad = True
         out.parents = inputs
         out._op = self
@@ -239,7 +250,8 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
 def _constant(data: np.ndarray) -> Tensor:
     """``Tensor(data)`` for a float array, its slots filled here."""
     out = _new(Tensor)
-    out.data = data
+    out._data = data
+    out._stamp = edits.clock
     out.grad = None
     out.requires_grad = False
     out.parents = ()
@@ -247,7 +259,7 @@ def _constant(data: np.ndarray) -> Tensor:
     out._params = {}
     out._saved = None
     out.label = ""
-    out.scope = context.current_scope
+    out.scope = context.current_scope()
     return out
 
 
@@ -268,6 +280,8 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
         engine.backward(root, seed)
         return
     with context.collector_paused():
+        if root._stamp == edits.CHANGED:
+            edits.check_unchanged(root)
         order = _tensor_op_nodes(root)
         root.grad = engine.add_gradients(root.grad, seed)
         for node in reversed(order):
@@ -275,18 +289,18 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
             if upstream is None:
                 continue
             op, parents, params = node._op, node.parents, node._params
-            out = node._saved if op.saves else node.data
+            out = node._saved if op.saves else node._data
             n = len(parents)
             if n == 1:
                 x = parents[0]
-                grads = op.vjp(upstream, out, (x.requires_grad,), x.data, **params)
+                grads = op.vjp(upstream, out, (x.requires_grad,), x._data, **params)
             elif n == 2:
                 x, y = parents
-                grads = op.vjp(upstream, out, (x.requires_grad, y.requires_grad), x.data, y.data, **params)
+                grads = op.vjp(upstream, out, (x.requires_grad, y.requires_grad), x._data, y._data, **params)
             elif n == 3:
                 x, y, w = parents
                 needs = (x.requires_grad, y.requires_grad, w.requires_grad)
-                grads = op.vjp(upstream, out, needs, x.data, y.data, w.data, **params)
+                grads = op.vjp(upstream, out, needs, x._data, y._data, w._data, **params)
             else:
                 grads = node.vjp(upstream)  # already fitted
                 for parent, g in zip(parents, grads):
@@ -299,7 +313,7 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
                 g = grads[i]
                 if g is None or not parent.requires_grad:
                     continue
-                target = parent.data
+                target = parent._data
                 if not (g.__class__ is np.ndarray and g.shape == target.shape and g.dtype == target.dtype
                         and g is not upstream and (g.base is None or g.base is not upstream
                                                    and g.base is not upstream.base)):
@@ -325,7 +339,10 @@ def _tensor_op_nodes(root: Tensor) -> list:
         visited.add(node)
         node.grad = None
         stack.append((node,))
+        stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         for parent in reversed(node.parents):
+            if parent._stamp > stamp:
+                edits.check_unchanged(node)  # which says whose data was changed
             if parent.parents and parent not in visited:
                 stack.append(parent)
     return order
@@ -402,6 +419,11 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     The same numbers and gradients as ``x @ weight + bias`` (its reference path), in one
     op instead of two. ``x`` may be an array (a constant batch).
     """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"linear: weight must be a Tensor of shape (in, out), got {type(weight).__name__}")
+    if not (bias is None or isinstance(bias, Tensor)):
+        raise TypeError(f"linear: bias must be a Tensor of shape (out,) or None, got {type(bias).__name__}")
+    x = _input_tensor(x, "linear", "x")
     if bias is None:
         return tensor_ops.MATMUL(x, weight)
     w, b = weight.data, bias.data
@@ -413,10 +435,23 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     try:
         return LINEAR(x, weight, bias)
     except ValueError:  # the shapes do not fit: say how, as matmul does
-        problem = tensor_ops._matmul_check(np.asarray(getattr(x, "data", x)), w)
+        problem = tensor_ops._matmul_check(x.data, w)
         if problem is None:
             raise
-        raise ValueError(problem) from None
+        raise ValueError(f"linear: x of shape {x.shape} and weight of shape {weight.shape}: {problem}") from None
+
+
+def _input_tensor(x: Any, owner: str, name: str) -> Tensor:
+    """``x`` if it is a Tensor, else a constant Tensor of its numbers (a TypeError naming it
+    if it has none)."""
+    if isinstance(x, Tensor):
+        return x
+    if x.__class__ is np.ndarray and x.dtype.kind == "f":
+        return _constant(x)
+    try:
+        return Tensor(x)
+    except TypeError as error:
+        raise TypeError(f"{owner}: {name} must be a Tensor or an array of real numbers ({error})") from None
 
 
 def _per_row(g: Any, z: Any, reduction: str, classes: int = -1) -> Any:
@@ -500,15 +535,13 @@ def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") 
     stably: logits of +-1000 give finite losses and exact gradients. Its reference path:
     ``-(t * logits.log_softmax(-1)).sum(-1)``, then the mean or sum.
     """
-    if reduction not in ("none", "sum", "mean"):
+    if not isinstance(reduction, str) or reduction not in ("none", "sum", "mean"):
         raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
-    if target.__class__ is np.ndarray and target.dtype.kind == "f":  # an array of targets is a constant
-        target = _constant(target)
-    elif not isinstance(target, Tensor):
-        target = Tensor(target)
+    logits = _input_tensor(logits, "softmax_cross_entropy", "logits")
+    target = _input_tensor(target, "softmax_cross_entropy", "target")  # an array of targets is a constant
     if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
         raise ValueError(
-            f"softmax_cross_entropy needs logits and targets of one shape (rows of classes), "
+            f"softmax_cross_entropy needs logits and target of one shape (rows of classes), "
             f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
         )
     if logits.data.shape[-1] == 0:
@@ -539,6 +572,9 @@ def keep_freed_memory(trim_threshold: int = 512 << 20, mmap_threshold: int = 32 
     process-wide setting (freed memory is not returned to the OS), so it is opt-in: call
     it once at the start of a long training run. True if applied (Linux with glibc).
     """
+    largest = 2**31 - 1  # mallopt takes a C int
+    checks.whole(trim_threshold, "keep_freed_memory", "trim_threshold", minimum=0, maximum=largest)
+    checks.whole(mmap_threshold, "keep_freed_memory", "mmap_threshold", minimum=0, maximum=largest)
     if not sys.platform.startswith("linux"):
         return False
     try:

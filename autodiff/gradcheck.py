@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import context
+from . import checks, context
 from .engine import grad
 
 
@@ -74,10 +74,17 @@ def gradcheck(
     raises :class:`GradcheckError` naming the worst input element, with both values.
     ``fn`` must return a single number (a Value, or a one-element Tensor).
     """
-    inputs = list(inputs)
-    if not inputs:
-        raise ValueError("gradcheck needs at least one input")
-    analytic = grad(fn(*inputs), inputs)
+    checks.function(fn, "gradcheck", "fn")
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"gradcheck: inputs must be a list of Values or Tensors, got {type(inputs).__name__}")
+    inputs = checks.nodes(list(inputs), "gradcheck", "inputs")
+    eps = checks.real(eps, "gradcheck", "eps", low=0.0, low_open=True)
+    atol = checks.real(atol, "gradcheck", "atol", low=0.0)
+    rtol = checks.real(rtol, "gradcheck", "rtol", low=0.0)
+    out = fn(*inputs)
+    if not hasattr(out, "parents"):
+        raise TypeError(f"gradcheck: fn must return a Value or a one-element Tensor, got {type(out).__name__}")
+    analytic = grad(out, inputs)
     worst: tuple[float, str] | None = None
     for position, (node, node_grad) in enumerate(zip(inputs, analytic)):
         values = np.asarray(node_grad.data, dtype=np.float64)

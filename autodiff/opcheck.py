@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import checks
 from .gradcheck import GradcheckError
 from .scalar import Op, Value
 from .tensor import Tensor
@@ -156,19 +157,25 @@ def check_op(
     A point passes where |given - expected| <= atol + rtol |expected|.
     """
     if not isinstance(op, (Op, TensorOp)):
-        raise TypeError(f"check_op needs an autodiff.Op or autodiff.TensorOp, got {type(op).__name__}")
+        raise TypeError(f"check_op: op must be an autodiff.Op or autodiff.TensorOp, got {type(op).__name__}")
     if op.arity is None:
         raise ValueError(f"check_op: {op!r} takes any number of inputs; give it arity= to be checked")
-    try:
-        low, high = (float(v) for v in domain)
-    except (TypeError, ValueError):
-        raise TypeError(f"check_op: domain must be two numbers (low, high), got {domain!r}") from None
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"check_op: domain must be (low, high), finite, with low < high, got {domain!r}")
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"check_op: n must be a whole number of points >= 1, got {n!r}")
+    if not isinstance(domain, (tuple, list)) or len(domain) != 2:
+        raise TypeError(f"check_op: domain must be two numbers (low, high), got {domain!r}")
+    low, high = (checks.real(v, "check_op", "domain") for v in domain)
+    if not low < high:
+        raise ValueError(f"check_op: domain must be (low, high) with low < high, got {domain!r}")
+    n = checks.whole(n, "check_op", "n", minimum=1)
+    if not (seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence))):
+        seed = checks.whole(seed, "check_op", "seed", minimum=0)
     rng = np.random.default_rng(seed)
-    tol = (float(atol), float(rtol))
+    eps = checks.real(eps, "check_op", "eps", low=0.0, low_open=True)
+    tol = (checks.real(atol, "check_op", "atol", low=0.0), checks.real(rtol, "check_op", "rtol", low=0.0))
+    checks.flag(raise_on_failure, "check_op", "raise_on_failure")
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"check_op: params must be a dict of the op's keyword parameters, got {type(params).__name__}")
+    if shape is not None:
+        shape = _checked_shapes(shape, op.arity)
     check_point = _check_scalar_point if isinstance(op, Op) else _check_tensor_point
     checked, failures = 0, []
     for k in range(n):
@@ -291,6 +298,15 @@ def _check_tensor_point(op, rng, low, high, edge, eps, tol, shape, params):
         if on_nodes is None or not _close(on_nodes, given, (1e-12, 1e-9)):
             return OpCheckFailure(i, point, given, on_nodes, kind="graph")
     return True
+
+
+def _checked_shapes(shape: Any, arity: int) -> Any:
+    """``shape``, one shape for every input, or a list of one per input; each a tuple of ints >= 0."""
+    if isinstance(shape, list) and shape and all(isinstance(s, (tuple, list)) for s in shape):
+        if len(shape) != arity:
+            raise ValueError(f"check_op: shape gives {len(shape)} shapes for an op of {arity} inputs")
+        return [checks.shape(s, "check_op", f"shape[{i}]") for i, s in enumerate(shape)]
+    return checks.shape(shape, "check_op")
 
 
 def _shapes(k: int, rng: np.random.Generator, shape: Any) -> list:

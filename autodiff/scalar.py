@@ -25,11 +25,12 @@ import inspect
 import math
 import numbers
 import operator
+import weakref
 from typing import Any, Callable
 
 import numpy as np
 
-from . import context, engine
+from . import checks, context, edits, engine
 
 # ---------------------------------------------------------------------------
 # Functions on floats and Values alike (the vocabulary of the derivative rules)
@@ -70,7 +71,7 @@ def _pow(a: float, b: float) -> float:
 
 
 def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x
 
 
 def exp(x: Any) -> Any:
@@ -141,6 +142,16 @@ def default_notation(name: str, symbol: str | None, arity: int | None) -> str | 
     return None
 
 
+def check_rule_settings(owner: str, check: Any, symbol: Any, notation: Any, arity: Any) -> None:
+    """The settings an Op and a TensorOp share: ``check`` a function or None, ``symbol`` and
+    ``notation`` strings or None, ``arity`` an int >= 0 or None."""
+    checks.function(check, owner, "check", optional=True)
+    checks.text(symbol, owner, "symbol", optional=True)
+    checks.text(notation, owner, "notation", optional=True)
+    if arity is not None:
+        checks.whole(arity, owner, "arity", minimum=0)
+
+
 def spell(name: str, notation: str | None, operands: tuple, params: dict | None = None) -> str:
     """An op written around its operands: ``x + y``, ``-x``, ``x**2``, ``tanh(x)``; an op's
     keyword parameters fill the template's named fields (``"{0}**{c}"``)."""
@@ -189,6 +200,9 @@ class Op:
         for what, rule in (("forward", forward), ("local", local)):
             if not callable(rule):
                 raise TypeError(f"Op {name!r}: {what} must be a function, got {type(rule).__name__}")
+        check_rule_settings(f"Op {name!r}", check, symbol, notation, arity)
+        if not (isinstance(error, type) and issubclass(error, Exception)):
+            raise TypeError(f"Op {name!r}: error must be an exception class (such as ValueError), got {error!r}")
         self.name = name
         self.forward = forward
         self.local = local
@@ -212,7 +226,7 @@ class Op:
             s = "" if self.arity == 1 else "s"
             raise TypeError(f"{self.name!r} takes {self.arity} input{s}, got {len(inputs)}")
         parents = [x if x.__class__ is Value else _as_value(x, self, inputs) for x in inputs]
-        data = [p.data for p in parents]
+        data = [p._data for p in parents]  # the slot behind each .data (the property is a call)
         if self.check is not None:
             _check_domain(self, parents, data)
         return Value(self.forward(*data), "", self, parents)
@@ -322,13 +336,14 @@ def _silu_local(a: Any) -> Any:
 @functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _leaky_relu(negative_slope: float) -> Op:
     """max(a, s a) for slope s:  d/da = 1 if a > 0 else s."""
-    s = negative_slope
+    s = checks.real(negative_slope, "leaky_relu", "negative_slope")
     return Op("leaky_relu", lambda a: a if a > 0 else s * a, lambda a, out: (1.0 if a > 0 else s,))
 
 
 @functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _elu(alpha: float) -> Op:
     """a if a > 0 else alpha (e^a - 1):  d/da = 1 if a > 0 else alpha e^a = out + alpha."""
+    checks.real(alpha, "elu", "alpha")
     return Op(
         "elu",
         lambda a: a if a > 0 else alpha * math.expm1(a),
@@ -363,6 +378,8 @@ GELU_TANH = Op("gelu", _gelu_tanh_forward, _gelu_tanh_local)
 def _softplus(beta: float, threshold: float) -> Op:
     """log(1 + e^(beta a)) / beta, linear once beta a > threshold (as PyTorch):
     d/da = sigma(beta a), or 1 in the linear part."""
+    checks.real(beta, "softplus", "beta", nonzero=True)
+    checks.real(threshold, "softplus", "threshold", allow_inf=True)
 
     def forward(a: float) -> float:
         z = beta * a
@@ -409,6 +426,12 @@ def affine(weights: Any, inputs: Any, bias: Any) -> "Value":
 # ---------------------------------------------------------------------------
 
 
+def _parameter(value: Any, owner: str, name: str) -> float:
+    """An op's parameter as the float its cached op is made for: a float as it is (whether it
+    is finite is checked once, when its op is made), anything else checked to be a number."""
+    return value if value.__class__ is float else checks.real(value, owner, name, finite=False)
+
+
 def _check_number(data: Any, what: str) -> float:
     if isinstance(data, (bool, np.bool_)):
         raise TypeError(f"{what} needs a real number (int or float), got a bool: {data!r}; write 1.0 or 0.0")
@@ -428,6 +451,9 @@ def _as_value(x: Any, op: Op, inputs: tuple) -> "Value":
         return Value(x)
     types = " and ".join(f"'{type(i).__name__}'" for i in inputs)
     raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types} (Values and real numbers only)")
+
+
+_labels: "weakref.WeakKeyDictionary[Value, str]" = weakref.WeakKeyDictionary()  # see Value.label
 
 
 class Value:
@@ -454,13 +480,15 @@ class Value:
     (-12.0, -4.0, -4.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_op", "_label", "scope", "__weakref__")
+    __slots__ = ("_data", "grad", "_a", "_b", "_op", "scope", "_stamp", "__weakref__")
     requires_grad = True  # part of the graph protocol; every Value takes part in backward
 
     def __init__(self, data: Any, label: str = "", _op: Op | None = None, _parents: Any = ()) -> None:
         """A leaf ``Value(data, label)``; ``Op.__call__`` also passes the op and the parents."""
-        self.data = data if data.__class__ is float else _check_number(data, "Value()")
-        if _op is not None and context.grad_enabled:
+        self._data = data if data.__class__ is float else _check_number(data, "Value(data=...)")
+        self._stamp = edits.clock
+        grad_enabled, self.scope = context.state()
+        if _op is not None and grad_enabled:
             self.grad = None  # not computed yet: backward() fills it in
             self._op = _op
             if len(_parents) == 1:
@@ -476,7 +504,17 @@ class Value:
             self.label = label
         elif label != "":
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self.scope = context.current_scope
+
+    @property
+    def data(self) -> float:
+        """The number this node holds (settable: a change made between the forward pass and
+        ``backward()`` is caught there, see ``autodiff.edits``)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: float) -> None:
+        self._data = value if value.__class__ is float else _check_number(value, "Value.data")
+        self._stamp = edits.edited(self)
 
     @property
     def parents(self) -> "tuple[Value, ...]":
@@ -501,17 +539,20 @@ class Value:
 
     @property
     def label(self) -> str:
-        """A name shown in pictures and error messages (settable)."""
-        try:
-            return self._label
-        except AttributeError:  # results of ops leave the slot empty until labelled
-            return ""
+        """A name shown in pictures and error messages (settable).
+
+        Kept in a table beside the nodes rather than in a slot of each: most nodes (the
+        results of ops) have none, and a slot would cost every one of them 8 bytes."""
+        return _labels.get(self, "")
 
     @label.setter
     def label(self, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError(f"label must be a str, got {type(value).__name__}: {value!r}")
-        self._label = value
+        if value:
+            _labels[self] = value
+        else:
+            _labels.pop(self, None)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -546,7 +587,14 @@ class Value:
     def __pow__(self, exponent: Any) -> "Value":
         """``x ** 2`` (a constant exponent: one parent) or ``x ** y`` (both are parents)."""
         if isinstance(exponent, numbers.Real):
+            if exponent.__class__ is bool:
+                raise TypeError(f"Value ** {exponent!r}: the exponent must be a real number or a Value, not a bool")
             return _pow_const(float(exponent))(self)
+        if not isinstance(exponent, Value):
+            raise TypeError(
+                f"unsupported operand type(s) for **: 'Value' and '{type(exponent).__name__}': "
+                "the exponent must be a real number or a Value"
+            )
         return POW(self, exponent)
 
     def __rpow__(self, base: Any) -> "Value":
@@ -608,11 +656,11 @@ class Value:
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Value":
         """max(x, a x) with slope a (PyTorch default 0.01; the slides use 0.1)."""
-        return _leaky_relu(float(negative_slope))(self)
+        return _leaky_relu(_parameter(negative_slope, "leaky_relu", "negative_slope"))(self)
 
     def elu(self, alpha: float = 1.0) -> "Value":
         """x if x > 0 else alpha (e^x - 1)."""
-        return _elu(float(alpha))(self)
+        return _elu(_parameter(alpha, "elu", "alpha"))(self)
 
     def gelu(self, approximate: str = "none") -> "Value":
         """x Phi(x) with Phi the standard normal CDF (exact, via erf); ``approximate="tanh"``
@@ -629,7 +677,7 @@ class Value:
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Value":
         """log(1 + e^(beta x)) / beta, computed stably; x itself once beta x > threshold."""
-        return _softplus(float(beta), float(threshold))(self)
+        return _softplus(_parameter(beta, "softplus", "beta"), _parameter(threshold, "softplus", "threshold"))(self)
 
     def sin(self) -> "Value":
         """sin x."""
@@ -676,6 +724,7 @@ class Value:
 
     def vjp(self, upstream: Any, create_graph: bool = False) -> tuple:
         """The chain rule on each parent edge: ``upstream × local`` for each parent."""
+        edits.check_unchanged(self)
         return tuple([local * upstream for local in self.local_derivatives(create_graph)])
 
     def initial_grad(self, grad: Any = None) -> Any:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import context, engine
+from . import checks, context, edits, engine
 from . import tensor_ops as ops
 from .tensor_ops import TensorOp
 
@@ -49,8 +49,8 @@ class Tensor:
            [1., 1.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope",
-                 "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "parents", "_op", "_params", "_saved", "label", "scope",
+                 "_stamp", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: array + Tensor is a Tensor
     __hash__ = object.__hash__  # by identity, so tensors can key optimizer state
 
@@ -68,7 +68,8 @@ class Tensor:
         that made it, its parents, the op's parameters and what its forward rule saved."""
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self.data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor()")
+        self._data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor(data=...)")
+        self._stamp = edits.clock
         self.grad: np.ndarray | None = None
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__}: {requires_grad!r}")
@@ -78,9 +79,21 @@ class Tensor:
         self._params = _params if _params is not None else {}
         self._saved = _saved  # what an op with saves=True kept for its vjp
         self.label = label
-        self.scope = context.current_scope
+        self.scope = context.current_scope()
 
     # -- what it holds ----------------------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray:
+        """The array this node holds (settable: an assignment made between the forward pass and
+        ``backward()`` is caught there, see ``autodiff.edits``; a change made in place through
+        numpy, ``t.data[0] = 1``, is not)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value if value.__class__ is np.ndarray and value.dtype.kind == "f" else _as_array(value, "Tensor.data")
+        self._stamp = edits.edited(self)
 
     @property
     def op(self) -> str:
@@ -175,6 +188,13 @@ class Tensor:
         """``t ** 2`` (a constant exponent) or ``t ** u`` (elementwise, both differentiable)."""
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, np.ndarray):
             return ops.POW_CONST(self, c=float(exponent))
+        if not isinstance(exponent, (Tensor, np.ndarray, np.bool_, list, tuple)):
+            raise TypeError(
+                f"unsupported operand type(s) for **: 'Tensor' and '{type(exponent).__name__}': "
+                "the exponent must be a number, an array or a Tensor"
+            )
+        if isinstance(exponent, (list, tuple)):
+            exponent = _as_array(exponent, "Tensor ** exponent")
         return ops.POW(self, exponent)
 
     def __rpow__(self, base: Any) -> "Tensor":
@@ -232,11 +252,11 @@ class Tensor:
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
         """max(x, a x) with slope a (PyTorch default 0.01; the slides use 0.1)."""
-        return ops.LEAKY_RELU(self, slope=float(negative_slope))
+        return ops.LEAKY_RELU(self, slope=checks.real(negative_slope, "leaky_relu", "negative_slope"))
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
         """x if x > 0 else alpha (e^x - 1)."""
-        return ops.ELU(self, alpha=float(alpha))
+        return ops.ELU(self, alpha=checks.real(alpha, "elu", "alpha"))
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         """x Phi(x) (exact, via erf); ``approximate="tanh"`` for PyTorch's tanh form."""
@@ -252,7 +272,8 @@ class Tensor:
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
         """log(1 + e^(beta x)) / beta, computed stably; x itself once beta x > threshold."""
-        return ops.SOFTPLUS(self, beta=float(beta), threshold=float(threshold))
+        beta = checks.real(beta, "softplus", "beta", nonzero=True)
+        return ops.SOFTPLUS(self, beta=beta, threshold=checks.real(threshold, "softplus", "threshold", allow_inf=True))
 
     def erf(self) -> "Tensor":
         """The error function (used by exact GELU)."""
@@ -275,16 +296,16 @@ class Tensor:
         return tuple(int(a) for a in axis) if isinstance(axis, tuple) else int(axis)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.SUM(self, axis=self._axis(axis, "sum"), keepdims=bool(keepdims))
+        return ops.SUM(self, axis=self._axis(axis, "sum"), keepdims=checks.flag(keepdims, "sum", "keepdims"))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.MEAN(self, axis=self._axis(axis, "mean"), keepdims=bool(keepdims))
+        return ops.MEAN(self, axis=self._axis(axis, "mean"), keepdims=checks.flag(keepdims, "mean", "keepdims"))
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """The largest element(s); the gradient is shared evenly among ties."""
         if self.size == 0:
             raise ValueError(f"max of an empty tensor (shape {self.shape}){self._named()}")
-        return ops.MAX(self, axis=self._axis(axis, "max"), keepdims=bool(keepdims))
+        return ops.MAX(self, axis=self._axis(axis, "max"), keepdims=checks.flag(keepdims, "max", "keepdims"))
 
     def softmax(self, axis: Any = -1) -> "Tensor":
         """exp(x_i) / sum_j exp(x_j) along ``axis``, computed after subtracting the max."""
@@ -296,7 +317,7 @@ class Tensor:
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """log sum exp(x) = m + log sum exp(x - m), m the max."""
-        return ops.LOGSUMEXP(self, axis=self._axis(axis, "logsumexp"), keepdims=bool(keepdims))
+        return ops.LOGSUMEXP(self, axis=self._axis(axis, "logsumexp"), keepdims=checks.flag(keepdims, "logsumexp", "keepdims"))
 
     # -- shape ------------------------------------------------------------------------
 
@@ -318,7 +339,7 @@ class Tensor:
             if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
                 raise TypeError(f"transpose: axes must be whole numbers, got {a!r} ({type(a).__name__})")
             if not -n <= a < n:
-                raise ValueError(f"transpose: axis {a} is out of range for a tensor of shape {self.shape}")
+                raise ValueError(f"transpose: axis {a} is out of range for a tensor of shape {self.shape} (axes {axes})")
         if sorted(int(a) % n for a in axes) != list(range(n)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of a tensor of shape {self.shape}")
         return ops.TRANSPOSE(self, axes=tuple(int(a) % n for a in axes))  # the vjp inverts this permutation
@@ -358,6 +379,7 @@ class Tensor:
         """dL/d(parent) for each parent, given ``upstream`` = dL/d(self), by the op's vjp
         rule: on arrays, or on the Tensors themselves with ``create_graph``. Each gradient
         is fitted to its parent (see :func:`_fit`); None for a parent that needs none."""
+        edits.check_unchanged(self)
         op, parents = self._op, self.parents
         needs, arrays = [], []
         for p in parents:
@@ -427,7 +449,7 @@ def apply(op: TensorOp, inputs: Sequence[Any], params: dict) -> Tensor:
     saved = None
     if op.saves:
         data, saved = data
-    if record and context.grad_enabled:
+    if record and context.is_grad_enabled():
         return Tensor(data, True, "", op, tensors, params, saved)
     return Tensor(data)
 
@@ -517,7 +539,10 @@ def _plain_index(index: Any, tensor: Tensor) -> Any:
                 )
             p = p.astype(np.intp)
         elif isinstance(p, list):
-            p = np.asarray(p)
+            try:
+                p = np.asarray(p)
+            except ValueError as error:  # a ragged list
+                raise IndexError(f"index {index!r} into a tensor of shape {tensor.shape}{tensor._named()}: {error}") from None
         if isinstance(p, (np.ndarray, np.floating, float)) and np.asarray(p).dtype.kind == "f":
             raise IndexError(
                 f"index {p!r} into a tensor of shape {tensor.shape}{tensor._named()}: indices must be "
@@ -529,32 +554,37 @@ def _plain_index(index: Any, tensor: Tensor) -> Any:
 
 
 def _tensors(tensors: Iterable[Any], what: str) -> tuple:
+    """``tensors``, a sequence of Tensors (not one Tensor, whose rows would be taken for them)."""
+    if isinstance(tensors, (Tensor, np.ndarray, str, bytes)) or not isinstance(tensors, Iterable):
+        raise TypeError(f"{what}: tensors must be a list or tuple of Tensors, got {type(tensors).__name__}")
     tensors = tuple(tensors)
     if not tensors:
-        raise ValueError(f"{what} needs at least one tensor")
+        raise ValueError(f"{what}: tensors must hold at least one Tensor, got none")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{what}: item {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"{what}: tensors[{i}] must be a Tensor, got {type(t).__name__}")
     return tensors
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; each gets its slice of the gradient back."""
     tensors = _tensors(tensors, "concatenate")
+    axis = checks.whole(axis, "concatenate", "axis")
     try:
         np.concatenate([np.empty(t.shape, dtype=bool) for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError) as error:
         shapes = ", ".join(str(t.shape) for t in tensors)
-        raise ValueError(f"concatenate along axis {axis} of shapes {shapes}: {error}") from None
+        raise ValueError(f"concatenate: tensors of shapes {shapes} cannot be joined along axis {axis}: {error}") from None
     return ops.CONCATENATE(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     tensors = _tensors(tensors, "stack")
+    axis = checks.whole(axis, "stack", "axis")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"stack needs tensors of one shape, got {', '.join(str(t.shape) for t in tensors)}")
+        raise ValueError(f"stack: tensors must all have one shape, got {', '.join(str(t.shape) for t in tensors)}")
     if not -(tensors[0].ndim + 1) <= axis <= tensors[0].ndim:
         raise ValueError(f"stack: axis {axis} is out of range for tensors of shape {tensors[0].shape}")
     return ops.STACK(*tensors, axis=axis)

@@ -25,7 +25,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .scalar import default_notation, rule_arity, spell
+from . import checks
+from .scalar import check_rule_settings, default_notation, rule_arity, spell
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -79,11 +80,12 @@ class TensorOp:
         for what, rule in (("forward", forward), ("vjp", vjp)):
             if not callable(rule):
                 raise TypeError(f"TensorOp {name!r}: {what} must be a function, got {type(rule).__name__}")
+        check_rule_settings(f"TensorOp {name!r}", check, symbol, notation, arity)
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.check = check
-        self.saves = bool(saves)
+        self.saves = checks.flag(saves, f"TensorOp {name!r}", "saves")
         self.symbol = symbol
         self.arity = rule_arity(vjp, 3) if arity is None else arity
         self.notation = notation if notation is not None else default_notation(name, symbol, self.arity)
@@ -303,7 +305,7 @@ def _keep_reduced_axes(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """Put back the axes a reduction removed (as size 1), so g broadcasts against the input."""
     if keepdims:
         return g
-    if axis is None:
+    if axis is None or not shape:  # all axes, or a 0-d input (numpy reduces it over axis 0 or -1)
         return g.reshape((1,) * len(shape))
     axes = (axis,) if isinstance(axis, int) else axis
     kept = list(g.shape)

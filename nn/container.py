@@ -18,7 +18,7 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(module).__name__}, not an nn.Module")
+                raise TypeError(f"Sequential: modules[{i}] must be a Module, got {type(module).__name__}")
             setattr(self, str(i), module)
         self._modules_in_order = modules
 

@@ -51,15 +51,16 @@ class Module:
         (see ``autodiff.context.collector_paused``): a scalar MLP makes tens of
         thousands of nodes per batch, and the collector would walk them all repeatedly.
         """
-        previous = context.current_scope
-        context.current_scope = context.Scope(type(self).__name__, previous, self)
+        recording = context.thread_state()  # [grad_enabled, current_scope] of this thread
+        outer = recording[1]
+        recording[1] = context.Scope(type(self).__name__, outer, self)
         try:
-            if previous is None:
+            if outer is None:
                 with context.collector_paused():
                     return self.forward(*args, **kwargs)
             return self.forward(*args, **kwargs)
         finally:
-            context.current_scope = previous
+            recording[1] = outer
 
     # -- traversal -----------------------------------------------------------------
 

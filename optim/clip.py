@@ -17,7 +17,7 @@ gradient object may be shared). Parameters whose grad is None are left alone.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -31,10 +31,12 @@ def _with_grads(params: Any, owner: str) -> list:
     """The parameters (one, or an iterable of them) that have a gradient."""
     if hasattr(params, "grad"):
         params = [params]
+    if isinstance(params, (str, bytes, np.ndarray, dict)) or not isinstance(params, Iterable):
+        raise TypeError(f"{owner}: params must be a parameter or an iterable of them, got {type(params).__name__}")
     params = list(params)
     for i, p in enumerate(params):
         if not hasattr(p, "grad"):
-            raise TypeError(f"{owner}: parameter {i} is a {type(p).__name__} without .grad")
+            raise TypeError(f"{owner}: params[{i}] is a {type(p).__name__} without .grad")
     return [p for p in params if p.grad is not None]
 
 
@@ -42,7 +44,7 @@ def _check_max_norm(max_norm: Any, norm_type: Any, owner: str) -> None:
     problem = nonnegative(max_norm)
     if problem is not None:
         raise ValueError(f"{owner}: max_norm {problem}")
-    if not (norm_type == math.inf or (nonnegative(norm_type) is None and norm_type > 0)):
+    if not is_number(norm_type) or not (norm_type == math.inf or (nonnegative(norm_type) is None and norm_type > 0)):
         raise ValueError(f"{owner}: norm_type must be a number > 0 or math.inf, got {norm_type!r}")
 
 
@@ -65,8 +67,10 @@ def _interval(clip_value: Any, owner: str) -> tuple[float, float]:
         low, high = -clip_value, clip_value
     else:
         raise ValueError(f"{owner}: clip_value must be a number b >= 0 or a pair (a, b), got {clip_value!r}")
-    if not (is_number(low) and is_number(high) and low <= high):
-        raise ValueError(f"{owner}: the interval (a, b) must be two numbers with a <= b, got {clip_value!r}")
+    if not (is_number(low) and is_number(high)):
+        raise TypeError(f"{owner}: clip_value must be a number b >= 0 or a pair of numbers (a, b), got {clip_value!r}")
+    if not low <= high:  # nan too
+        raise ValueError(f"{owner}: clip_value (a, b) must be two numbers with a <= b, got {clip_value!r}")
     return low, high
 
 
@@ -89,6 +93,8 @@ def clip_grad_norm_(
     """
     owner = "clip_grad_norm_"
     _check_max_norm(max_norm, norm_type, owner)
+    if not isinstance(error_if_nonfinite, (bool, np.bool_)):
+        raise TypeError(f"{owner}: error_if_nonfinite must be True or False, got {error_if_nonfinite!r}")
     params = _with_grads(params, owner)
     if not params:
         return 0.0

@@ -40,6 +40,20 @@ def decay_rate_problem(beta: Any) -> str | None:
     return None
 
 
+def _observation(x: Any, owner: str, name: str) -> Any:
+    """``x`` if it is a real number (not a bool) or an array of real numbers, else a TypeError naming it."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return x
+    if isinstance(x, (list, tuple, np.ndarray)):
+        try:
+            array = np.asarray(x)
+        except ValueError:
+            array = None
+        if array is not None and array.dtype.kind in "iuf":
+            return array
+    raise TypeError(f"{owner}: {name} must be a real number or an array of real numbers, got {type(x).__name__} {x!r}")
+
+
 class EMA:
     """The exponentially weighted moving average of a stream of numbers (or arrays).
 
@@ -75,6 +89,7 @@ class EMA:
 
     def update(self, x: Any) -> Any:
         """Take in the next value x_t and return the estimate after it."""
+        x = _observation(x, "EMA.update", "x")
         self.average = ema_update(self.average, x, self.beta)
         self.t += 1
         return self.value
@@ -85,7 +100,9 @@ class EMA:
         It continues from the current state, so on a fresh EMA it is the smoothed
         version of the whole sequence.
         """
-        return np.array([self.update(x) for x in xs])
+        if isinstance(xs, (str, bytes)) or not isinstance(xs, Iterable):
+            raise TypeError(f"EMA.smooth: xs must be a sequence of numbers (or arrays), got {type(xs).__name__}")
+        return np.array([self.update(_observation(x, "EMA.smooth", f"xs[{i}]")) for i, x in enumerate(xs)])
 
     def __repr__(self) -> str:
         return f"EMA(beta={self.beta}, bias_correction={self.bias_correction}, t={self.t})"

@@ -69,6 +69,11 @@ def parameter_list(params: Any, owner: str) -> list:
     """``params`` as a list, after checking each item is a parameter (has .data and .grad)."""
     if hasattr(params, "data") and hasattr(params, "grad"):
         raise TypeError(f"{owner}: params must be a list of parameters, not one parameter: use [p]")
+    if isinstance(params, (str, bytes, np.ndarray)):
+        raise TypeError(
+            f"{owner}: params must be an iterable of parameters (such as model.parameters()), "
+            f"got {type(params).__name__}"
+        )
     try:
         params = list(params)
     except TypeError:
@@ -77,16 +82,16 @@ def parameter_list(params: Any, owner: str) -> list:
             f"got {type(params).__name__}"
         ) from None
     if not params:
-        raise ValueError(f"{owner}: got an empty parameter list: there is nothing to optimize")
+        raise ValueError(f"{owner}: params is an empty parameter list: there is nothing to optimize")
     seen: set[int] = set()
     for i, p in enumerate(params):
         if not (hasattr(p, "data") and hasattr(p, "grad")):
             raise TypeError(
-                f"{owner}: parameter {i} is a {type(p).__name__} without .data and .grad; "
+                f"{owner}: params[{i}] is a {type(p).__name__} without .data and .grad; "
                 "pass Values or Tensors (model.parameters())"
             )
         if id(p) in seen:
-            raise ValueError(f"{owner}: parameter {i} appears twice in the list; it would be updated twice")
+            raise ValueError(f"{owner}: params[{i}] appears twice in the list; it would be updated twice")
         seen.add(id(p))
     return params
 

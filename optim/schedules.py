@@ -187,6 +187,8 @@ class piecewise_constant(Schedule):
     def __init__(self, lr: float, boundaries: Sequence[int], factors: Sequence[float]) -> None:
         self.lr = self._number("lr", lr, low=0)
         self.boundaries = self._steps("boundaries", boundaries)
+        if isinstance(factors, (str, bytes)) or not isinstance(factors, Iterable):
+            raise TypeError(f"piecewise_constant: factors must be a list of numbers > 0, got {factors!r}")
         self.factors = tuple(self._number("each of factors", f, low=0, low_open=True) for f in factors)
         if len(self.factors) != len(self.boundaries):
             raise ValueError(
@@ -348,17 +350,19 @@ class sequence(Schedule):
     fields = ("stages",)
 
     def __init__(self, stages: Sequence[tuple[LrFunction, int | None]]) -> None:
+        if isinstance(stages, (str, bytes)) or not isinstance(stages, Iterable):
+            raise TypeError(f"sequence: stages must be a list of (schedule, steps) pairs, got {stages!r}")
         stages = list(stages)
         if not stages:
             raise ValueError("sequence: stages must hold at least one (schedule, steps) pair, got []")
         checked = []
         for i, stage in enumerate(stages):
             if not isinstance(stage, tuple) or len(stage) != 2:
-                raise TypeError(f"sequence: stage {i} must be a pair (schedule, steps), got {stage!r}")
+                raise TypeError(f"sequence: stages[{i}] must be a pair (schedule, steps), got {stage!r}")
             schedule, steps = stage
-            schedule = self._schedule(f"the schedule of stage {i}", schedule)
+            schedule = self._schedule(f"the schedule of stages[{i}]", schedule)
             if steps is not None or i < len(stages) - 1:
-                steps = self._integer(f"the steps of stage {i}", steps, 1)
+                steps = self._integer(f"the steps of stages[{i}]", steps, 1)
             checked.append((schedule, steps))
         self.stages = checked
 

@@ -44,6 +44,8 @@ Objective = Callable[[dict], float]
 def generator(rng: Any, owner: str = "search") -> np.random.Generator:
     """A numpy Generator from ``rng``: None (fresh entropy), a seed (int), or a Generator."""
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"{owner}: rng must be a seed >= 0 (or None, or a numpy Generator), got {rng!r}")
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
@@ -62,6 +64,17 @@ def _bounds(owner: str, low: Any, high: Any, positive: bool) -> tuple[float, flo
     return float(low), float(high)
 
 
+def _check_size(size: Any, owner: str) -> None:
+    """``size`` as numpy takes it: None, an int >= 0 or a tuple of them (a bool is refused)."""
+    if size is None:
+        return
+    for n in size if isinstance(size, tuple) else (size,):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{owner}: size must be None, an int or a tuple of ints, got {size!r}")
+        if n < 0:
+            raise ValueError(f"{owner}: size must hold ints >= 0, got {size!r}")
+
+
 def log_uniform(low: float, high: float, size: int | tuple[int, ...] | None = None, rng: Any = None) -> Any:
     """Samples uniform on a log axis: 10^r with r ~ U(log10 low, log10 high), 0 < low < high.
 
@@ -72,6 +85,7 @@ def log_uniform(low: float, high: float, size: int | tuple[int, ...] | None = No
     [0.0353, 0.0012, 0.0001]
     """
     low, high = _bounds("log_uniform", low, high, positive=True)
+    _check_size(size, "log_uniform")
     r = generator(rng, "log_uniform").uniform(math.log10(low), math.log10(high), size=size)
     return float(10.0**r) if size is None else 10.0**r
 
@@ -184,6 +198,12 @@ def check_space(space: Any, owner: str) -> None:
                 f"{owner}: space[{name!r}] must be a list of choices or a sampler f(rng) -> value, "
                 f"got {source!r}"
             )
+
+
+def _check_objective(objective: Any, owner: str) -> None:
+    """Every trial would fail on an objective that cannot be called: say so before the first."""
+    if not callable(objective):
+        raise TypeError(f"{owner}: objective must be a function of the trial's params, got {type(objective).__name__}")
 
 
 def _positive_int(owner: str, name: str, value: Any) -> int:
@@ -304,6 +324,7 @@ def random_search(objective: Objective, space: Space, n_trials: int, rng: Any = 
     3.0
     """
     owner = "random_search"
+    _check_objective(objective, owner)
     check_space(space, owner)
     n_trials = _positive_int(owner, "n_trials", n_trials)
     rng = generator(rng, owner)
@@ -339,10 +360,13 @@ def coarse_to_fine(objective: Objective, space: Space, rounds: int, n_trials: in
     (0, 1, ...) drew it and ``trial.number`` counts all trials in drawing order.
     """
     owner = "coarse_to_fine"
+    _check_objective(objective, owner)
     check_space(space, owner)
     rounds = _positive_int(owner, "rounds", rounds)
     n_trials = _positive_int(owner, "n_trials", n_trials)
-    if isinstance(zoom, bool) or not isinstance(zoom, numbers.Real) or not 0 < zoom <= 1:
+    if isinstance(zoom, bool) or not isinstance(zoom, numbers.Real):
+        raise TypeError(f"{owner}: zoom must be a number in (0, 1], got {zoom!r}")
+    if not 0 < zoom <= 1:
         raise ValueError(f"{owner}: zoom must be a number in (0, 1], got {zoom!r}")
     rng = generator(rng, owner)
     trials: list[Trial] = []

@@ -185,7 +185,7 @@ def test_junk_arguments_raise_type_or_value_errors_naming_the_argument(call, jun
 
 @pytest.mark.parametrize("make, argument", [
     (lambda: nn.Linear("3", 2), "in_features"),
-    (lambda: nn.Sequential(nn.Linear(2, 2), "relu"), "item 1"),
+    (lambda: nn.Sequential(nn.Linear(2, 2), "relu"), r"modules\[1\]"),
     (lambda: fit(train_data=(X3, Y1[:5])), "train_data"),
     (lambda: metrics.accuracy(CLASSES, CLASSES[:4]), "y_pred"),
     (lambda: metrics.top_k_accuracy(CLASSES, np.ones(6), k=1), "y_score"),
@@ -196,3 +196,10 @@ def test_junk_arguments_raise_type_or_value_errors_naming_the_argument(call, jun
 def test_the_examples_named_in_the_report_name_their_argument(make, argument):
     with pytest.raises((TypeError, ValueError), match=argument):
         make()
+
+
+def test_sequential_names_the_argument_the_position_and_the_type_of_a_bad_module():
+    with pytest.raises(TypeError, match=r"^Sequential: modules\[1\] must be a Module, got int$"):
+        nn.Sequential(nn.Linear(2, 2), 3)
+    with pytest.raises(TypeError, match=r"^Sequential: modules\[0\] must be a Module, got str$"):
+        nn.Sequential("relu")

@@ -484,7 +484,7 @@ def test_with_blocks_make_one_scope_each():
     assert [s.name for s in nodes["c"].scope.path] == ["L"] and nodes["c"].scope is nodes["a"].scope.parent
     from autodiff.context import current_scope  # the blocks are closed again
 
-    assert current_scope is None
+    assert current_scope() is None
     with pytest.raises(ExpressionError, match="a with statement other than `with NAME:`"):
         build("with open(x): y = x", {"x": 1.0})
 

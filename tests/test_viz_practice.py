@@ -193,7 +193,7 @@ def test_the_forward_variant_asks_for_the_values():
 
 def test_bad_answers_are_named():
     ex = worked_example()
-    with pytest.raises(viz.ExerciseError, match="no node of this exercise is labelled 'w'; its labels are x, y, q, z, f"):
+    with pytest.raises(viz.ExerciseError, match="no node of this exercise has the label 'w'; its labels are x, y, q, z, f"):
         ex.check({"w": 1.0})
     with pytest.raises(TypeError, match="the answer for x must be a number, got str 'about -4'"):
         ex.check({"x": "about -4"})
@@ -213,7 +213,7 @@ def test_bad_answers_are_named():
         ex.check([("x", -4)])
     with pytest.raises(ValueError, match="kind must be 'grad' .* or 'value'"):
         ex.check({"x": -4}, kind="values")
-    with pytest.raises(viz.ExerciseError, match="labelled 'nope'"):
+    with pytest.raises(viz.ExerciseError, match="has the label 'nope'"):
         ex.asking("nope")
 
 

@@ -117,6 +117,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 done, 2 any error, 130 interrupted)."""
+    if argv is not None and (not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv)):
+        raise TypeError(f"main: argv must be a list of str (the command line's words) or None, got {argv!r}")
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, render = _parser()
     try:

@@ -30,6 +30,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from autodiff import checks
+
 from . import formatting as fmt
 from . import practice
 from .expression import build
@@ -124,6 +126,11 @@ def check_gradients(
     raises ValueError (give the nodes distinct labels). ``grad`` seeds the pass as in
     ``root.backward(grad)``.
     """
+    checks.node(root, "check_gradients", "root")
+    if not isinstance(answers, Mapping):
+        raise TypeError(f"check_gradients: answers must be a dict of label -> gradient, got {type(answers).__name__}")
+    rel_tol = checks.real(rel_tol, "check_gradients", "rel_tol", low=0.0)
+    abs_tol = checks.real(abs_tol, "check_gradients", "abs_tol", low=0.0)
     trace = BackwardTrace(root, grad)
     by_label: dict[str, list] = {}
     for node in trace.order:
@@ -472,6 +479,8 @@ class Exercise:
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise TypeError(f"seed must be a whole number >= 0, got {type(seed).__name__} {seed!r}")
+        checks.flag(fan_out, "Exercise.random", "fan_out")
+        checks.flag(integers, "Exercise.random", "integers")
         n_ops = practice.check_n_ops(n_ops)
         ops = practice.check_ops(ops)
         source, values, root = practice.random_program(int(seed), n_ops, ops, bool(fan_out), bool(integers))
@@ -483,7 +492,7 @@ class Exercise:
         ``+ - * / **``, functions such as ``tanh(x)``, statements ``a = x * x; b = a + a``)
         with its names set to ``values``; a too-large graph is refused, naming its size."""
         if not isinstance(source, str):
-            raise TypeError(f"the expression must be a str, got {type(source).__name__}")
+            raise TypeError(f"Exercise.from_expression: source, the expression, must be a str, got {type(source).__name__}")
         for name, value in values.items():
             if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
                 raise TypeError(f"the value of {name} must be a number, got {type(value).__name__} {value!r}")
@@ -515,13 +524,15 @@ class Exercise:
 
     def node(self, label: str) -> Any:
         """The node labelled ``label``."""
+        if not isinstance(label, str):
+            raise TypeError(f"Exercise.node: label must be a str, got {type(label).__name__} {label!r}")
         try:
             return self._by_label[label]
         except KeyError:
             raise ExerciseError(self._unknown(label)) from None
 
     def _unknown(self, label: str) -> str:
-        return f"no node of this exercise is labelled {label!r}; its labels are {', '.join(self.labels)}"
+        return f"no node of this exercise has the label {label!r}; its labels are {', '.join(self.labels)}"
 
     def blanks(self, kind: str = "grad") -> list[str]:
         """What is asked: the labels of the nodes whose gradient (or value) is a blank."""
@@ -552,6 +563,8 @@ class Exercise:
         """The exercise as a picture: ``hide="grad"`` blanks the gradients (the backward
         picture, each edge ``____ × local = ____``), ``("grad", "local")`` the local
         derivatives too; ``hide="value"`` the values of the results (the forward picture)."""
+        if not (hide is None or isinstance(hide, (str, tuple, list, set, frozenset))):
+            raise TypeError(f"Exercise.picture: hide must be 'grad', 'local', 'value' or a tuple of them, got {hide!r}")
         items = {hide} if isinstance(hide, str) else set(hide or ())
         if "value" in items:
             if items != {"value"}:
@@ -594,9 +607,14 @@ class Exercise:
         node the graph does not have, or one that is not a number, raises an error naming it.
         """
         kind = _check_kind(kind)
-        given = self._resolve(answers)
+        tol = (checks.real(rel_tol, "Exercise.check", "rel_tol", low=0.0),
+               checks.real(abs_tol, "Exercise.check", "abs_tol", low=0.0))
+        try:
+            given = self._resolve(answers)
+        except (TypeError, ValueError) as error:  # ExerciseError is a ValueError
+            raise type(error)(f"Exercise.check: answers: {error}") from None
         marks = [
-            (self._grad_mark if kind == "grad" else self._value_mark)(node, number, given, (rel_tol, abs_tol))
+            (self._grad_mark if kind == "grad" else self._value_mark)(node, number, given, tol)
             for node, number in sorted(given.values(), key=lambda item: self._index[id(item[0])])
         ]
         answered = {m.label for m in marks}

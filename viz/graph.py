@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from autodiff import topological_order
+from autodiff import checks, topological_order
 
 from . import formatting as fmt
 from .scene import check_size
@@ -51,7 +51,7 @@ def to_networkx(root: Any, max_nodes: int = DEFAULT_MAX_GRAPH_NODES) -> nx.DiGra
     ``max_nodes``: a graph of more value and op nodes than this raises
     :class:`viz.GraphTooLargeError` at once, before any work.
     """
-    order = topological_order(root)
+    order = topological_order(checks.node(root, "to_networkx", "root"))
     check_size(order, None, max_nodes)
     trace = BackwardTrace(root, order=order) if can_trace(root) else None
     done = trace is not None and trace.backpropagated  # gradients exist

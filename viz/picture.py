@@ -13,6 +13,7 @@ fails, so a notebook never shows an error because graphviz is missing.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import warnings
 from pathlib import Path
@@ -23,7 +24,7 @@ import graphviz
 from . import render_dot, render_mpl
 from .placement import Placement, place, wrap_needed
 from .render_svg import responsive
-from autodiff import topological_order
+from autodiff import checks, topological_order
 
 from .scene import DEFAULT_MAX_NODES, Scene, View, build_scene, check_direction, check_hide, check_size
 from .trace import BackwardTrace, can_trace
@@ -131,14 +132,15 @@ class GraphPicture:
     def save(self, path: str | Path) -> Path:
         """Write the picture to ``path``; the suffix picks the format: .png, .svg, .pdf, or
         .dot/.gv for the DOT text. Returns the path."""
-        path = Path(path)
+        path = Path(check_path(path, "GraphPicture.save"))
         suffix = path.suffix.lower().lstrip(".")
         if suffix in ("dot", "gv"):
             path.write_text(self.to_dot(), encoding="utf-8")
         elif suffix in FORMATS:
             path.write_bytes(self.render(suffix))
         else:
-            raise ValueError(f"cannot save a picture as {path.name!r}: use .png, .svg, .pdf, .dot or .gv")
+            raise ValueError(f"GraphPicture.save: cannot save a picture as path {path.name!r}: "
+                             "use .png, .svg, .pdf, .dot or .gv")
         return path
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -146,6 +148,13 @@ class GraphPicture:
         if self.engine == "graphviz":
             return {"image/svg+xml": self.render("svg").decode("utf-8"), "text/plain": repr(self)}
         return {"image/png": self.render("png"), "text/plain": repr(self)}
+
+
+def check_path(path: Any, owner: str) -> Any:
+    """``path`` if it is a file name (a str or an os.PathLike), else a TypeError naming it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{owner}: path must be a file name (a str or a Path), got {type(path).__name__} {path!r}")
+    return path
 
 
 def draw(
@@ -183,6 +192,8 @@ def draw(
     - ``caption``: the line above the picture (None: one that explains the picture,
       "": none).
     """
+    checks.node(root, "draw", "root")
+    checks.text(caption, "draw", "caption", optional=True)
     check_direction(direction)
     hidden = check_hide(hide)
     resolve_engine(engine)  # a bad or unusable engine fails before any work

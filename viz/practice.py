@@ -51,7 +51,7 @@ def check_ops(ops: Any) -> tuple[str, ...]:
     unknown = [op for op in ops if op not in SUPPORTED_OPS]
     if unknown:
         raise ValueError(
-            f"unknown op{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for an exercise; "
+            f"ops: unknown op{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for an exercise; "
             f"supported: {', '.join(SUPPORTED_OPS)}"
         )
     return tuple(dict.fromkeys(ops))

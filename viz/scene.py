@@ -143,6 +143,8 @@ def check_hide(hide: Any) -> frozenset:
     """``None``, ``"grad"``, ``"local"`` or a collection of them, as a frozenset."""
     if hide is None:
         return frozenset()
+    if not isinstance(hide, (str, tuple, list, set, frozenset)):
+        raise TypeError(f"hide must be None, 'grad', 'local' or a tuple of them, got {type(hide).__name__} {hide!r}")
     items = {hide} if isinstance(hide, str) else set(hide)
     unknown = items - set(HIDEABLE)
     if unknown:

@@ -32,11 +32,11 @@ from typing import Any, Iterator
 
 import graphviz
 
-from autodiff import topological_order
+from autodiff import checks, topological_order
 
 from . import animation, player
 from . import formatting as fmt
-from .picture import DEFAULT_MAX_NODES, GraphPicture, resolve_engine
+from .picture import DEFAULT_MAX_NODES, GraphPicture, check_path, resolve_engine
 from .placement import Placement, place
 from .scene import Scene, View, build_scene, check_direction, check_size
 from .trace import BackwardTrace
@@ -73,7 +73,7 @@ class BackpropStepper:
         group: str | int | None = None,
         max_nodes: int = DEFAULT_MAX_NODES,
     ) -> None:
-        self.root = root
+        self.root = checks.node(root, "BackpropStepper", "root")
         self.direction = check_direction(direction)
         resolve_engine(engine)
         self.engine = engine
@@ -117,10 +117,10 @@ class BackpropStepper:
 
     def _frame(self, k: int) -> int:
         if not isinstance(k, int) or isinstance(k, bool):
-            raise TypeError(f"frame number must be an int, got {type(k).__name__}")
+            raise TypeError(f"BackpropStepper: k, the frame number, must be an int, got {type(k).__name__}")
         n = len(self)
         if not -n <= k < n:
-            raise IndexError(f"frame {k} out of range: this stepper has {n} frames (0 to {n - 1})")
+            raise IndexError(f"BackpropStepper: frame k={k} is out of range: this stepper has {n} frames (0 to {n - 1})")
         return k % n
 
     def steps_done(self, k: int) -> int:
@@ -173,6 +173,7 @@ class BackpropStepper:
         Drawn with the stepper's one layout; PNG output at 144 dpi, lowered so the longer
         side stays within ``max_pixels``.
         """
+        checks.whole(max_pixels, "BackpropStepper.render", "max_pixels", minimum=1)
         placement = self.placement()
         engine = placement.engine if self.engine == "auto" else self.engine
         return GraphPicture(self.scene(k), engine, placement, placement.dpi(144, max_pixels))
@@ -279,12 +280,17 @@ class BackpropStepper:
     def save_gif(self, path: str | Path, seconds_per_frame: float = 1.5, max_pixels: int = MAX_FRAME_PIXELS) -> Path:
         """An animated GIF of every frame (the last one held twice as long); frames at most
         ``max_pixels`` on their longer side."""
+        owner = "BackpropStepper.save_gif"
+        check_path(path, owner)
+        checks.real(seconds_per_frame, owner, "seconds_per_frame", low=0.0, low_open=True)
+        checks.whole(max_pixels, owner, "max_pixels", minimum=1)
         return animation.write_gif(self._pngs(max_pixels), path, seconds_per_frame)
 
     def to_html(self, seconds_per_frame: float = 1.5) -> str:
         """The player: one self-contained HTML fragment that needs no kernel and fetches
         nothing (see ``viz.player``): the graph drawn once as SVG, every frame's words and
         highlights as data, previous / play / next, a slider and the step's caption."""
+        checks.real(seconds_per_frame, "BackpropStepper.to_html", "seconds_per_frame", low=0.0, low_open=True)
         scenes = [self.scene(k) for k in range(len(self))]
         return player.player_html(scenes, self.placement(), seconds_per_frame)
 
