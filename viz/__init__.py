@@ -7,6 +7,9 @@
 - Exercise mode: ``draw(root, hide="grad")`` and :func:`check_gradients`; practice graphs
   with feedback per edge: :class:`Exercise` (``Exercise.random(seed)``,
   ``Exercise.from_expression(...)``, ``ex.check(answers)`` -> an :class:`ExerciseReport`).
+- :class:`LiveTraining`: watch a network train (an ``nn.fit`` callback or ``live.update(model,
+  loss=...)``): the network, its activations, gradients and weights, the curves and the decision
+  boundary, live in Jupyter; ``live.snapshots``, ``live.to_html()``, ``live.save_gif(path)``.
 - :mod:`viz.plots`: training curves, schedules, trajectories, histograms, decision
   boundaries, EMAs (each returns a matplotlib Figure).
 - The ``backprop-lab`` command line: :mod:`viz.cli`.
@@ -27,6 +30,7 @@ from .exercise import (
     check_gradients,
 )
 from .graph import to_networkx
+from .live import LiveTraining
 from .picture import DEFAULT_MAX_NODES, GraphPicture, draw
 from .plots import (
     ema,
@@ -47,6 +51,7 @@ __all__ = [
     "to_networkx",
     "BackpropStepper",
     "BackwardTrace",
+    "LiveTraining",
     "check_gradients",
     "Exercise",
     "ExerciseReport",
