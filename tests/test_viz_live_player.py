@@ -1,6 +1,6 @@
 """viz.LiveTraining in Jupyter (one output, replaced in place) and its recorded player in a real browser.
 
-The browser tests use the headless Chromium fixture of tests/test_viz_player.py and skip,
+The browser tests use the headless Chromium fixture of tests/conftest.py and skip,
 saying what is missing, only where no browser can be found.
 """
 
@@ -16,7 +16,7 @@ import nn
 import optim
 import viz
 from nn import datasets
-from test_viz_player import browser, script_errors, wait_for  # noqa: F401  (browser is a fixture)
+from browsing import script_errors, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +83,7 @@ def _state(driver, prefix):
     )
 
 
-def test_the_recorded_player_plays_in_a_browser(browser, tmp_path):  # noqa: F811
+def test_the_recorded_player_plays_in_a_browser(browser, tmp_path):
     X, y01 = datasets.make_moons(60, noise=0.1, rng=0)
     y = 2 * y01 - 1
     model = nn.MLP(2, [8, 8, 1], seed=0, fused=True)
@@ -129,7 +129,7 @@ def test_the_recorded_player_plays_in_a_browser(browser, tmp_path):  # noqa: F81
     assert script_errors(browser) == []
 
 
-def test_the_player_survives_a_notebook_exported_to_html(executed_notebook, browser, tmp_path):  # noqa: F811
+def test_the_player_survives_a_notebook_exported_to_html(executed_notebook, browser, tmp_path):
     nbconvert = pytest.importorskip("nbconvert", reason="nbconvert is missing: pip install -e '.[dev]'")
     body, _ = nbconvert.HTMLExporter().from_notebook_node(executed_notebook)
     page = tmp_path / "exported.html"

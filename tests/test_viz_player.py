@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from autodiff import Value
 from viz import render_dot
 from viz.demo import worked_example
 from viz.render_svg import arrow_state, box_state
+from browsing import script_errors, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = [
@@ -111,58 +110,6 @@ def test_a_gif_frame_is_rendered_at_a_sane_size(tmp_path):
 
 
 # -- the browser ---------------------------------------------------------------------------
-
-
-def _find_browser() -> tuple[str, str] | str:
-    """(chromium binary, chromedriver) or the reason there is none."""
-    binary = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
-                   if shutil.which(name)), None)
-    driver = shutil.which("chromedriver") or (
-        "/usr/lib/chromium/chromedriver" if os.path.exists("/usr/lib/chromium/chromedriver") else None)
-    missing = [what for what, found in (("Chromium (apt-get install chromium)", binary),
-                                         ("chromedriver (apt-get install chromium-driver)", driver)) if not found]
-    if missing:
-        return "no headless browser to test the player in: missing " + " and ".join(missing)
-    return binary, driver
-
-
-@pytest.fixture(scope="module")
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is missing: pip install -e '.[dev]'")
-    found = _find_browser()
-    if isinstance(found, str):
-        pytest.skip(found)
-    binary, driver_path = found
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,900"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
-
-
-def script_errors(driver) -> list[str]:
-    """SEVERE console entries, leaving out resources a page could not fetch (an nbconvert
-    export links require.js and MathJax on a CDN, unreachable offline): those are not script errors."""
-    entries = driver.get_log("browser")
-    return [e["message"] for e in entries if e["level"] == "SEVERE"
-            and "Failed to load resource" not in e["message"] and "net::ERR_" not in e["message"]]
-
-
-def wait_for(condition, seconds: float = 5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    return condition()
 
 
 def player_state(driver, prefix: str) -> dict:
