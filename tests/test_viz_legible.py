@@ -21,7 +21,6 @@ from viz import render_dot
 from viz.demo import worked_example
 from viz.placement import place
 
-from test_viz_player import browser  # noqa: F401  (the fixture: the player tests' headless Chromium)
 
 needs_dot = pytest.mark.skipif(
     not render_dot.dot_available(), reason="the `dot` program of graphviz is not installed"
