@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Sequence
 
+from . import player
 from .live_frame import El
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -206,18 +207,7 @@ _SCRIPT = r"""
       el("count").textContent = "epoch " + D.epochs[k] + "  (" + k + " / " + last + ")";
       root.setAttribute("data-frame", k);
     }
-    function stop() {
-      if (timer) { clearInterval(timer); timer = null; el("play").textContent = "\u25b6 play"; }
-    }
-    el("prev").onclick = function () { stop(); show(k - 1); };
-    el("next").onclick = function () { stop(); show(k + 1); };
-    el("slider").oninput = function () { stop(); show(parseInt(this.value, 10)); };
-    el("play").onclick = function () {
-      if (timer) { stop(); return; }
-      if (k >= last) show(0);
-      el("play").textContent = "\u275a\u275a pause";
-      timer = setInterval(function () { if (k >= last) stop(); else show(k + 1); }, D.interval);
-    };
+    __CONTROLS__
     root.setAttribute("data-ready", "1");
   }
   start();
@@ -263,7 +253,8 @@ def player_html(frames: Sequence[Sequence[El]], width: float, height: float, epo
     data = {"dynamic": dynamic, "keys": keys, "states": states, "frames": table, "epochs": list(epochs),
             "interval": max(50, int(seconds_per_frame * 1000))}
     data_js = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    script = _SCRIPT.replace("__PREFIX__", prefix).replace("__DATA__", data_js)
+    script = _SCRIPT.replace("__CONTROLS__", player.CONTROLS)
+    script = script.replace("__PREFIX__", prefix).replace("__DATA__", data_js)
     ids = {i: f"{prefix}-n{i}" for i in dynamic}
     last = len(frames) - 1
     button = 'type="button" style="font-size: 14px; min-width: 2.5em"'

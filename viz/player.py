@@ -27,6 +27,22 @@ from . import render_svg
 from .placement import Placement
 from .scene import Scene
 
+# previous / play / next and the slider, for a player's script that defines el(name), show(i),
+# k (the frame shown), last (the last frame), timer (null) and D.interval (ms per frame)
+CONTROLS = r"""
+  function stop() {
+    if (timer) { clearInterval(timer); timer = null; el("play").textContent = "\u25b6 play"; }
+  }
+  el("prev").onclick = function () { stop(); show(k - 1); };
+  el("next").onclick = function () { stop(); show(k + 1); };
+  el("slider").oninput = function () { stop(); show(parseInt(this.value, 10)); };
+  el("play").onclick = function () {
+    if (timer) { stop(); return; }
+    if (k >= last) show(0);
+    el("play").textContent = "\u275a\u275a pause";
+    timer = setInterval(function () { if (k >= last) stop(); else show(k + 1); }, D.interval);
+  };"""
+
 _SCRIPT = r"""
 (function () {
   var P = "__PREFIX__", D = __DATA__, NS = "http://www.w3.org/2000/svg", tries = 0;
@@ -94,18 +110,7 @@ _SCRIPT = r"""
     if (r.left < v.left || r.right > v.right) view.scrollLeft += (r.left + r.right) / 2 - (v.left + v.right) / 2;
     if (r.top < v.top || r.bottom > v.bottom) view.scrollTop += (r.top + r.bottom) / 2 - (v.top + v.bottom) / 2;
   }
-  function stop() {
-    if (timer) { clearInterval(timer); timer = null; el("play").textContent = "\u25b6 play"; }
-  }
-  el("prev").onclick = function () { stop(); show(k - 1); };
-  el("next").onclick = function () { stop(); show(k + 1); };
-  el("slider").oninput = function () { stop(); show(parseInt(this.value, 10)); };
-  el("play").onclick = function () {
-    if (timer) { stop(); return; }
-    if (k >= last) show(0);
-    el("play").textContent = "\u275a\u275a pause";
-    timer = setInterval(function () { if (k >= last) stop(); else show(k + 1); }, D.interval);
-  };
+__CONTROLS__
   shown = D.frames[0];
   root.setAttribute("data-ready", "1");
   }
@@ -153,7 +158,8 @@ def player_html(scenes: Sequence[Scene], placement: Placement, seconds_per_frame
     )
     # "<" as \u003c: the data can never close the <script> element, whatever the labels say
     data_js = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    script = _SCRIPT.replace("__PREFIX__", prefix).replace("__DATA__", data_js)
+    script = _SCRIPT.replace("__CONTROLS__", CONTROLS)
+    script = script.replace("__PREFIX__", prefix).replace("__DATA__", data_js)
     last = len(scenes) - 1
     button = 'type="button" style="font-size: 14px; min-width: 2.5em"'
     return f"""<div id="{prefix}" class="bp-player" data-frame="0" style="font-family: sans-serif; max-width: 100%">
