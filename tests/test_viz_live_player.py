@@ -6,7 +6,6 @@ saying what is missing, only where no browser can be found.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -38,17 +37,10 @@ def executed_notebook():
             " callbacks=[live]);")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TRAIN), nbformat.v4.new_code_cell("live"),
                                                nbformat.v4.new_code_cell(more)])
-    env = {"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    old = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # the kernel imports this checkout
+        env.setenv("PYTHONPATH", str(ROOT))
+        env.setenv("MPLBACKEND", "Agg")
         nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return notebook
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -175,17 +174,9 @@ def test_a_notebook_exported_to_html_keeps_a_working_player(browser, tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import viz\nfrom viz.demo import worked_example\nviz.BackpropStepper(worked_example())"),
     ])
-    env = {"PYTHONPATH": str(ROOT)}
-    old = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # the kernel imports this checkout
+        env.setenv("PYTHONPATH", str(ROOT))
         nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     (output,) = notebook.cells[0].outputs
     assert "text/html" in output["data"]  # the live notebook shows the same player
     body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
