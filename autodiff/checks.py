@@ -23,8 +23,11 @@ import numpy as np
 from . import engine
 
 
-def _got(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}"
+def got(value: Any) -> str:
+    """How a refused value is shown: its type, and its repr when that is short (a refused
+    100,000-element array is not echoed back)."""
+    shown = repr(value)
+    return f"{type(value).__name__} {shown}" if len(shown) <= 60 else type(value).__name__
 
 
 def real(value: Any, owner: str, name: str, *, finite: bool = True, low: float | None = None,
@@ -33,7 +36,7 @@ def real(value: Any, owner: str, name: str, *, finite: bool = True, low: float |
     finite unless ``allow_inf`` (then only nan is refused) or ``finite=False``, at least
     ``low`` (more than ``low`` with ``low_open``), not 0 with ``nonzero``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {_got(value)}")
+        raise TypeError(f"{owner}: {name} must be a real number, got {got(value)}")
     number = float(value) + 0.0  # -0.0 becomes 0.0
     if finite and not math.isfinite(number) and not (allow_inf and not math.isnan(number)):
         kind = "a number (not nan)" if allow_inf else "a finite number"
@@ -48,7 +51,7 @@ def real(value: Any, owner: str, name: str, *, finite: bool = True, low: float |
 def whole(value: Any, owner: str, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as an int (a bool, or a float such as 2.0, is refused), within the bounds."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an int, got {_got(value)}")
+        raise TypeError(f"{owner}: {name} must be an int, got {got(value)}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}")
     if maximum is not None and value > maximum:
@@ -59,7 +62,7 @@ def whole(value: Any, owner: str, name: str, minimum: int | None = None, maximum
 def flag(value: Any, owner: str, name: str) -> bool:
     """``value`` if it is True or False (numpy's bools too): ``bool("False")`` is True."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False, got {_got(value)}")
+        raise TypeError(f"{owner}: {name} must be True or False, got {got(value)}")
     return bool(value)
 
 
@@ -69,7 +72,7 @@ def text(value: Any, owner: str, name: str, optional: bool = False) -> str | Non
         return None
     if not isinstance(value, str):
         what = "a str or None" if optional else "a str"
-        raise TypeError(f"{owner}: {name} must be {what}, got {_got(value)}")
+        raise TypeError(f"{owner}: {name} must be {what}, got {got(value)}")
     return value
 
 
@@ -79,7 +82,7 @@ def function(value: Any, owner: str, name: str, optional: bool = False) -> Calla
         return None
     if not callable(value):
         what = "a function or None" if optional else "a function"
-        raise TypeError(f"{owner}: {name} must be {what}, got {_got(value)}")
+        raise TypeError(f"{owner}: {name} must be {what}, got {got(value)}")
     return value
 
 
@@ -94,7 +97,7 @@ def axis(value: Any, ndim: int, owner: str, name: str = "axis") -> int:
 def shape(value: Any, owner: str, name: str = "shape") -> tuple:
     """``value`` as a shape: a tuple (or list) of ints >= 0."""
     if not isinstance(value, (tuple, list)):
-        raise TypeError(f"{owner}: {name} must be a tuple of ints >= 0, got {_got(value)}")
+        raise TypeError(f"{owner}: {name} must be a tuple of ints >= 0, got {got(value)}")
     return tuple(whole(n, owner, f"{name}[{i}]", minimum=0) for i, n in enumerate(value))
 
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from autodiff import checks
+from autodiff.checks import got
 
 NUMERIC_KINDS = "biuf"  # numpy's bool, int, unsigned and float arrays
 
@@ -25,12 +26,6 @@ class UnknownSeriesError(KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
-
-
-def got(value: Any) -> str:
-    """How a refused value is shown: its type, and its repr when that is short."""
-    shown = repr(value)
-    return f"{type(value).__name__} {shown}" if len(shown) <= 60 else type(value).__name__
 
 
 def _number_of(value: Any) -> float:
