@@ -11,17 +11,20 @@ against the reference and checks that they agree.
 
 The tricks, and why each one pays:
 
-- Applying a built-in op through an operator (``x * y``, ``x.relu()``). The reference
-  ``Op.__call__`` takes any number of inputs and lists them twice (lifting numbers, then
-  reading their data) before calling the one constructor. For the one or two inputs of
-  a built-in op, the twins here read the inputs directly and fill the new node's slots
-  themselves: building a graph is most of a scalar training step.
+- Applying an op (``x * y``, ``x.relu()``, ``x ** 2``, a fused neuron's ``affine``). The
+  reference ``Op.__call__`` lists its inputs twice (lifting numbers, then reading their
+  data) and copies them once more in the constructor. The twins here read the inputs
+  directly and fill the new node's slots themselves (one twin per built-in operator,
+  and one ``Op.__call__`` for every other op): building a graph is most of a scalar
+  training step.
 - ``backward_values``: the backward pass of a graph of Values (``Value.backward``). The
   same chain rule as ``engine.backward``, without the generality a scalar graph does not
   need: the walk reads each node's parent slots directly instead of building
-  ``parents`` tuples, leaves are left out of the order (no gradient flows on from a
-  leaf), no ``Step`` is recorded, and each node's local rule is called in place on the
-  floats and its contributions added there, instead of going through ``vjp``.
+  ``parents`` tuples, marks the nodes it has visited in their gradients instead of a
+  set, looks for ``.data`` edits only when the edit clock says there may be one, and
+  leaves the leaves out of the order (no gradient flows on from a leaf); no ``Step``
+  is recorded, and each node's local rule is called in place on the floats and its
+  contributions added there, instead of going through ``vjp``.
 - The fused tensor kernels ``linear`` and ``softmax_cross_entropy`` (see below).
 - ``keep_freed_memory``: let a training loop reuse its freed arrays (see below).
 """
@@ -104,6 +107,36 @@ def _unary_method(op: Op) -> Callable:
     return method
 
 
+def _apply_values(self: Op, *inputs: Any) -> Value:
+    """``Op.__call__`` for inputs that are all Values (any number of them: ``x ** 2``, a
+    fused neuron's ``affine``, an op of your own): their data read in one pass and the
+    tuple of inputs kept as the parents, as it is. Numbers to lift, a wrong number of
+    inputs, or anything else take the reference path (which says what is wrong)."""
+    data = [x._data for x in inputs if x.__class__ is Value]
+    if len(data) != len(inputs) or (self.arity is not None and len(inputs) != self.arity):
+        return _REFERENCE[Op, "__call__"](self, *inputs)
+    if self.check is not None:
+        _check_domain(self, inputs, data)
+    out = _new(Value)
+    value = self.forward(*data)
+    out._data = value if value.__class__ is float else scalar._check_number(value, "Value(data=...)")
+    out._stamp = edits.clock
+    grad_enabled, out.scope = _state()
+    if grad_enabled:
+        out.grad = None
+        if len(inputs) == 1:
+            out._a, out._b = inputs[0], None
+        elif len(inputs) == 2:
+            out._a, out._b = inputs
+        else:
+            out._a, out._b = inputs, None
+        out._op = self
+    else:
+        out.grad = 0.0
+        out._a = out._b = out._op = None
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # The scalar engine: the backward pass
 # ---------------------------------------------------------------------------------------
@@ -116,8 +149,6 @@ def backward_values(root: Value, grad: Any = None) -> None:
         engine.backward(root, seed)
         return
     with context.collector_paused():
-        if root._stamp == edits.CHANGED:  # (the walk checks every other node, as a parent)
-            edits.check_unchanged(root)
         order = _op_nodes(root)
         root.grad = engine.add_gradients(root.grad, seed)
         for node in reversed(order):
@@ -147,46 +178,66 @@ def _op_nodes(root: Value) -> list:
 
     Depth-first with an explicit stack: a node is pushed to be visited; a visit pushes
     ``(node,)``, "place it", then its unvisited op parents, which are therefore placed
-    first. A node pushed twice is visited once (the later push is popped first)."""
+    first. A node pushed twice is visited once (the later push is popped first).
+
+    Visited nodes are told apart by their gradient rather than kept in a set: the walk
+    makes a float 0.0 of its own (a new object, which no node can hold yet) and sets each
+    visited node's gradient to that very object, so "visited?" is ``node.grad is zero``.
+    A set of tens of thousands of nodes costs a hash and a table entry per node, and
+    the table outgrows the processor's caches; the gradient is in the node, read anyway.
+
+    Edits of ``.data`` (see ``autodiff.edits``) are looked for only if there may be one:
+    when every op node was stamped with the edit clock as it reads now, no data has been
+    assigned since the first of them was made, so none after a node was computed from it."""
     order: list = []
     if root._op is None:
         return order
-    visited = set()
+    zero = float("0")  # a new float object (float(str) makes one each call), this walk's mark
+    clock = edits.clock
+    edited = False
     stack: list = [root]
     while stack:
         node = stack.pop()
         if node.__class__ is tuple:  # (node,): its parents are placed
             order.append(node[0])
             continue
-        if node in visited:
+        if node.grad is zero:  # visited already
             continue
-        visited.add(node)
-        node.grad = 0.0
+        node.grad = zero
+        edited = edited or node._stamp != clock
         stack.append((node,))
         a, b = node._a, node._b
-        stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         if a.__class__ is tuple:  # an op of more than two inputs
-            stack += [p for p in reversed(a) if p._op is not None and p not in visited]
-            for p in a:
-                if p._stamp > stamp:
-                    edits.check_unchanged(node)  # which says whose data was changed
-                if p._op is None and p.grad is None:
+            for p in reversed(a):
+                if p._op is not None:
+                    if p.grad is not zero:
+                        stack.append(p)
+                elif p.grad is None:
                     p.grad = 0.0
             continue
-        if a._stamp > stamp or (b is not None and b._stamp > stamp):
-            edits.check_unchanged(node)
         if b is not None:
             if b._op is not None:
-                if b not in visited:
+                if b.grad is not zero:
                     stack.append(b)
             elif b.grad is None:
                 b.grad = 0.0
         if a._op is not None:
-            if a not in visited:
+            if a.grad is not zero:
                 stack.append(a)
         elif a.grad is None:
             a.grad = 0.0
+    if edited:
+        _check_edits(order)
     return order
+
+
+def _check_edits(order: list) -> None:
+    """Raise, as the reference backward pass would, at the first node (from the root on)
+    whose data, or a parent's, was assigned after the node was computed."""
+    for node in reversed(order):
+        stamp = node._stamp
+        if stamp == edits.CHANGED or any(parent._stamp > stamp for parent in node.parents):
+            edits.check_unchanged(node)  # which says whose data was changed
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,8 +331,6 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
         engine.backward(root, seed)
         return
     with context.collector_paused():
-        if root._stamp == edits.CHANGED:
-            edits.check_unchanged(root)
         order = _tensor_op_nodes(root)
         root.grad = engine.add_gradients(root.grad, seed)
         for node in reversed(order):
@@ -323,10 +372,12 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
 
 def _tensor_op_nodes(root: Tensor) -> list:
     """The op nodes ``root`` depends on, parents first, their gradients reset to None on
-    the way (depth-first, as ``_op_nodes`` for Values)."""
+    the way (depth-first, and looking for ``.data`` edits, as ``_op_nodes`` for Values)."""
     order: list = []
     if not root.parents:
         return order
+    clock = edits.clock
+    edited = False
     visited = set()
     stack: list = [root]
     while stack:
@@ -338,13 +389,13 @@ def _tensor_op_nodes(root: Tensor) -> list:
             continue
         visited.add(node)
         node.grad = None
+        edited = edited or node._stamp != clock
         stack.append((node,))
-        stamp = node._stamp  # a .data changed since the node was made? (see autodiff.edits)
         for parent in reversed(node.parents):
-            if parent._stamp > stamp:
-                edits.check_unchanged(node)  # which says whose data was changed
             if parent.parents and parent not in visited:
                 stack.append(parent)
+    if edited:
+        _check_edits(order)
     return order
 
 
@@ -614,6 +665,7 @@ def _twins() -> dict[tuple[type, str], Callable]:
         twins[Value, f"__r{name}__"] = _binary_method(op, reflected=True)
     for name, op in _UNARY.items():
         twins[Value, name] = _unary_method(op)
+    twins[Op, "__call__"] = _apply_values
     twins[Tensor, "backward"] = _backward_tensors_method
     twins[TensorOp, "__call__"] = _apply_tensors
     return twins
@@ -629,6 +681,7 @@ def _backward_tensors_method(self: Tensor, grad: Any = None) -> None:
 
 _backward_values_method.__doc__ = Value.backward.__doc__
 _backward_tensors_method.__doc__ = Tensor.backward.__doc__
+_apply_values.__doc__ = Op.__call__.__doc__
 _apply_tensors.__doc__ = TensorOp.__call__.__doc__
 _TWINS = _twins()
 _REFERENCE = {(cls, name): cls.__dict__[name] for cls, name in _TWINS}  # the core's own methods

@@ -72,6 +72,27 @@ def test_changes_before_the_forward_pass_and_after_backward_are_fine(path):
     assert x.grad == pytest.approx(3.7, abs=1e-15) and w.grad == 3.0
 
 
+def test_a_change_made_before_the_nodes_that_read_it_is_fine(path):
+    # the edit clock moves in the middle of the forward pass (so the backward pass looks at
+    # every node), but each node was computed after the data it reads was changed
+    x, w = Value(3.0, "x"), Value(2.0, "w")
+    first = x * x
+    w.data = 5.0
+    second = first * w  # made from the new w
+    u = Value(1.5, "u")
+    u.data = -1.0  # a leaf changed before its first use, after other nodes were made
+    y = second + u * first
+    y.backward()
+    assert (x.grad, w.grad, u.grad) == (2 * 3.0 * 5.0 + -1.0 * 2 * 3.0, 9.0, 9.0)
+    t = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    s = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    h = t * t
+    s.data = np.array([5.0, 6.0])
+    (h * s).sum().backward()
+    np.testing.assert_array_equal(t.grad, [10.0, 24.0])
+    np.testing.assert_array_equal(s.grad, [1.0, 4.0])
+
+
 def test_a_fused_neuron_sees_a_changed_weight(path):
     neuron = nn.Neuron(3, seed=0, fused=True)
     out = neuron([Value(1.0), Value(2.0), Value(3.0)])

@@ -84,6 +84,20 @@ UNARY = {
     "abs": abs,
 }
 BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
+# Ops of one's own (applied through ``Op.__call__``, whose twin takes any number of inputs):
+# a check that refuses some inputs, a forward rule that returns an int, a bool, a numpy float
+OPS = {
+    "square": Op("square", lambda a: a * a, lambda a, out: (2 * a,)),
+    "cube_root": Op("cube_root", lambda a: math.copysign(abs(a) ** (1 / 3), a),
+                    lambda a, out: (1 / (3 * out * out),),
+                    check=lambda a: "cube_root is not differentiable at 0" if a == 0 else None),
+    "fma": Op("fma", lambda a, b, c: a * b + c, lambda a, b, c, out: (b, a, 1.0)),
+    "dot2": Op("dot2", lambda a, b, c, d: a * c + b * d, lambda a, b, c, d, out: (c, d, a, b)),
+    "mean": Op("mean", lambda *xs: sum(xs) / len(xs), lambda *xs_out: (1 / (len(xs_out) - 1),) * (len(xs_out) - 1)),
+    "floor": Op("floor", lambda a: math.floor(a) if math.isfinite(a) else a, lambda a, out: (0.0,)),
+    "positive": Op("positive", lambda a: a > 0, lambda a, out: (0.0,)),
+    "np_half": Op("np_half", lambda a: np.float64(a) / 2, lambda a, out: (0.5,)),
+}
 
 LEAF_DATA = st.one_of(
     st.floats(-3, 3),
@@ -97,10 +111,13 @@ MODES = st.sampled_from(["plain", "plain", "plain", "no_grad", "scope"])
 
 @st.composite
 def instructions(draw):
-    kind = draw(st.sampled_from(["unary", "pow", "binary", "binary", "binary", "label"]))
+    kind = draw(st.sampled_from(["unary", "pow", "binary", "binary", "binary", "op", "label"]))
     if kind == "label":
         return ("label", draw(st.integers(0, 10**6)), draw(st.sampled_from(["h", "out", ""])))
     mode = draw(MODES)
+    if kind == "op":  # any number of inputs, nodes mostly (numbers and bad ones too)
+        operand = st.one_of(NODE, NODE, NODE, st.tuples(st.just("number"), NUMBERS), st.tuples(st.just("bad"), BAD))
+        return ("op", draw(st.sampled_from(sorted(OPS))), tuple(draw(st.lists(operand, max_size=5))), mode)
     if kind == "unary":
         return ("unary", draw(st.sampled_from(sorted(UNARY))), draw(NODE), mode)
     if kind == "pow":  # a constant exponent: one parent
@@ -134,6 +151,8 @@ def execute(program, leaf_data):
                     out = UNARY[step[1]](operand(step[2]))
                 elif step[0] == "pow":
                     out = operand(step[2]) ** step[1]
+                elif step[0] == "op":
+                    out = OPS[step[1]](*map(operand, step[2]))
                 else:
                     out = BINARY[step[1]](operand(step[2]), operand(step[3]))
         except Exception as error:  # noqa: BLE001 - compared between the two paths
