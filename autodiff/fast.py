@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import checks, context, edits, engine, scalar, tensor, tensor_ops
-from .scalar import Op, Value, _as_value, _check_domain
+from .scalar import AFFINE, Op, Value, _as_value, _check_domain
 from .tensor import Tensor
 from .tensor_ops import TensorOp
 
@@ -162,12 +162,31 @@ def backward_values(root: Value, grad: Any = None) -> None:
                 elif a.__class__ is not tuple:
                     (local_a,) = node._op.local(a._data, node._data)
                     a.grad += local_a * g
+                elif node._op is AFFINE:  # a fused neuron: see _add_affine_contributions
+                    _add_affine_contributions(a, g)
                 else:  # an op of more than two inputs
                     for parent, local in zip(a, node._op.local(*[p._data for p in a], node._data)):
                         parent.grad += local * g
             except (ZeroDivisionError, OverflowError):  # the reference rule's IEEE answer
                 for parent, local in zip(node.parents, node.local_derivatives()):
                     parent.grad += local * g
+
+
+def _add_affine_contributions(inputs: tuple, g: float) -> None:
+    """The chain rule at a fused neuron, z = b + w_1 x_1 + ... + w_n x_n, whose inputs are
+    ``(b, w_1, ..., w_n, x_1, ..., x_n)`` (``autodiff.scalar.AFFINE``): its local rule
+    (dz/db = 1, dz/dw_i = x_i, dz/dx_i = w_i) applied in place, each contribution added in
+    the order of the inputs, as the generic loop adds them. A neuron has two inputs per
+    weight, and a step of a small MLP has thousands of neurons: here each pair is read
+    once, where the generic loop lists all the data for the rule, calls it, and loops
+    over what it returns."""
+    n = len(inputs) // 2
+    weights, xs = inputs[1 : n + 1], inputs[n + 1 :]
+    inputs[0].grad += g
+    for w, x in zip(weights, xs):
+        w.grad += x._data * g
+    for w, x in zip(weights, xs):
+        x.grad += w._data * g
 
 
 def _op_nodes(root: Value) -> list:

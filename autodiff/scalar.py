@@ -396,7 +396,9 @@ def _softplus(beta: float, threshold: float) -> Op:
 def _affine(b: float, *weights_then_inputs: float) -> float:
     """b + w_1 x_1 + ... + w_n x_n, for the inputs (b, w_1, ..., w_n, x_1, ..., x_n),
     added up from b in order (as ``sum(w * x for ..., b)`` does)."""
-    n = len(weights_then_inputs) // 2
+    n, odd = divmod(len(weights_then_inputs), 2)
+    if odd:
+        raise ValueError(f"affine takes a bias, then n weights and n inputs; got {len(weights_then_inputs)} after the bias")
     return sum(map(operator.mul, weights_then_inputs[:n], weights_then_inputs[n:]), b)
 
 

@@ -392,6 +392,55 @@ def test_ieee_answers_where_float_arithmetic_raises_in_a_local_rule():
     assert want[0] == math.inf and want[1] == math.inf and want[2] == math.inf
 
 
+# -- a fused neuron's affine node, whose backward pass has a kernel of its own --------------
+
+
+@GRAPHS
+@given(
+    data=st.lists(st.floats(-3, 3), min_size=3, max_size=12),
+    picks=st.lists(st.integers(0, 10**6), min_size=2, max_size=16),
+    seed=st.floats(-2, 2),
+)
+def test_the_affine_kernel_adds_what_the_generic_loop_adds(data, picks, seed):
+    # inputs drawn from a few leaves and op nodes, so that one Value may be a weight twice,
+    # or a weight and an input of the same neuron (each contribution added in input order)
+    def run():
+        leaves = [Value(v, f"v{i}") for i, v in enumerate(data)]
+        pool = leaves + [leaves[0] * leaves[1], leaves[-1].tanh()]
+        n = len(picks) // 2
+        chosen = [pool[p % len(pool)] for p in picks[: 2 * n]]
+        z = autodiff.scalar.affine(chosen[:n], chosen[n:], pool[2])
+        out = z * z.relu() + z
+        out.backward(seed)
+        return [v.grad for v in leaves], z.data
+
+    got, want = both(run)
+    assert got == want
+    grads, z = want
+    # against the definition: dz/db = 1, dz/dw_i = x_i, dz/dx_i = w_i, times dout/dz
+    leaves = [Value(v) for v in data]
+    pool = leaves + [leaves[0] * leaves[1], leaves[-1].tanh()]
+    n = len(picks) // 2
+    chosen = [pool[p % len(pool)] for p in picks[: 2 * n]]
+    upstream = seed * ((2 * z if z > 0 else 0.0) + 1)
+    expected = [0.0] * len(pool)
+    expected[2] += upstream
+    for w, x in zip(chosen[:n], chosen[n:]):
+        expected[pool.index(w)] += x.data * upstream
+        expected[pool.index(x)] += w.data * upstream
+    expected[0] += expected[-2] * data[1]
+    expected[1] += expected[-2] * data[0]
+    expected[len(data) - 1] += expected[-1] * (1 - math.tanh(data[-1]) ** 2)
+    assert grads == pytest.approx(expected[: len(data)], rel=1e-9, abs=1e-9)
+
+
+def test_affine_refuses_a_bias_weights_and_inputs_that_do_not_pair_up():
+    w = [Value(1.0), Value(2.0)]
+    for path in PATHS.values():
+        with path(), pytest.raises(ValueError, match="affine takes a bias, then n weights and n inputs; got 3"):
+            autodiff.scalar.AFFINE(Value(0.0), *w, Value(3.0))
+
+
 # =========================================================================================
 # Install state
 # =========================================================================================
