@@ -417,7 +417,10 @@ AFFINE = Op("affine", _affine, _affine_local, notation="w·x + {0}")
 
 def affine(weights: Any, inputs: Any, bias: Any) -> "Value":
     """w . x + b as one node: ``AFFINE(bias, *weights, *inputs)``, the lengths checked."""
-    weights, inputs = tuple(weights), tuple(inputs)
+    if weights.__class__ not in (list, tuple):  # (a list or tuple is used as it is, not copied)
+        weights = tuple(weights)
+    if inputs.__class__ not in (list, tuple):
+        inputs = tuple(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"affine needs as many inputs as weights: {len(weights)} weights, {len(inputs)} inputs")
     return AFFINE(bias, *weights, *inputs)

@@ -434,6 +434,25 @@ def test_the_affine_kernel_adds_what_the_generic_loop_adds(data, picks, seed):
     assert grads == pytest.approx(expected[: len(data)], rel=1e-9, abs=1e-9)
 
 
+def test_the_walk_marks_each_pass_with_a_float_of_its_own():
+    # the scalar walk marks a visited node by setting its gradient to a float object made
+    # for that walk (float("0")), which holds only if float(str) makes a new object each time
+    assert float("0") is not float("0")
+    with twins():
+        x = Value(0.5, "x")
+        y = x * x
+        z = y * y + y
+        z.backward()
+        z.backward()  # the same graph again: every node visited again
+        after_two = x.grad
+        w = (y * 3.0).tanh() + y  # a new graph through y, whose gradient the last walk set
+        x.grad = 0.0
+        w.backward()
+    assert after_two == pytest.approx(2 * (4 * 0.5**3 + 2 * 0.5), rel=1e-15)
+    t = math.tanh(3 * 0.25)
+    assert x.grad == pytest.approx((3 * (1 - t * t) + 1) * 2 * 0.5, rel=1e-15)
+
+
 def test_affine_refuses_a_bias_weights_and_inputs_that_do_not_pair_up():
     w = [Value(1.0), Value(2.0)]
     for path in PATHS.values():
