@@ -15,8 +15,9 @@ The tricks, and why each one pays:
   reference ``Op.__call__`` lists its inputs twice (lifting numbers, then reading their
   data) and copies them once more in the constructor. The twins here read the inputs
   directly and fill the new node's slots themselves (one twin per built-in operator,
-  and one ``Op.__call__`` for every other op): building a graph is most of a scalar
-  training step.
+  one ``Op.__call__`` for every other op, and one for ``scalar.affine``, which reads a
+  fused neuron's bias, weights and inputs in one pass): building a graph is most of a
+  scalar training step.
 - ``backward_values``: the backward pass of a graph of Values (``Value.backward``). The
   same chain rule as ``engine.backward``, without the generality a scalar graph does not
   need: the walk reads each node's parent slots directly instead of building
@@ -24,7 +25,8 @@ The tricks, and why each one pays:
   set, looks for ``.data`` edits only when the edit clock says there may be one, and
   leaves the leaves out of the order (no gradient flows on from a leaf); no ``Step``
   is recorded, and each node's local rule is called in place on the floats and its
-  contributions added there, instead of going through ``vjp``.
+  contributions added there, instead of going through ``vjp`` (a fused neuron's rule,
+  the one op with a weight and an input per pair of parents, is applied pair by pair).
 - The fused tensor kernels ``linear`` and ``softmax_cross_entropy`` (see below).
 - ``keep_freed_memory``: let a training loop reuse its freed arrays (see below).
 """
@@ -131,6 +133,32 @@ def _apply_values(self: Op, *inputs: Any) -> Value:
         else:
             out._a, out._b = inputs, None
         out._op = self
+    else:
+        out.grad = 0.0
+        out._a = out._b = out._op = None
+    return out
+
+
+def _affine_values(weights: Any, inputs: Any, bias: Any) -> Value:
+    """``scalar.affine`` (a fused neuron's w . x + b) for a list or tuple of weights and
+    one of inputs, all Values: bias, weights and inputs read in one pass, their tuple kept
+    as the parents (the order ``AFFINE`` takes them in), and the forward rule
+    (``scalar.weighted_sum``) called on the data, where the generic path spreads the
+    data out as one argument per input. Anything else takes the reference path."""
+    n = len(weights) if weights.__class__ in (list, tuple) else -1
+    if inputs.__class__ not in (list, tuple) or len(inputs) != n:
+        return _REFERENCE[scalar, "affine"](weights, inputs, bias)  # which says what is wrong
+    parents = (bias, *weights, *inputs)
+    data = [p._data for p in parents if p.__class__ is Value]
+    if len(data) != len(parents):
+        return _REFERENCE[scalar, "affine"](weights, inputs, bias)
+    out = _new(Value)
+    out._data = scalar.weighted_sum(data[0], data[1 : n + 1], data[n + 1 :])
+    out._stamp = edits.clock
+    grad_enabled, out.scope = _state()
+    if grad_enabled:
+        out.grad = None
+        out._a, out._b, out._op = parents, None, AFFINE
     else:
         out.grad = 0.0
         out._a = out._b = out._op = None
@@ -676,15 +704,16 @@ _UNARY = {
 }
 
 
-def _twins() -> dict[tuple[type, str], Callable]:
-    """``(class, method name) -> twin``: what ``install()`` puts in place."""
-    twins: dict[tuple[type, str], Callable] = {(Value, "backward"): _backward_values_method}
+def _twins() -> dict[tuple[Any, str], Callable]:
+    """``(class or module, name) -> twin``: what ``install()`` puts in place."""
+    twins: dict[tuple[Any, str], Callable] = {(Value, "backward"): _backward_values_method}
     for name, op in _BINARY.items():
         twins[Value, f"__{name}__"] = _binary_method(op, reflected=False)
         twins[Value, f"__r{name}__"] = _binary_method(op, reflected=True)
     for name, op in _UNARY.items():
         twins[Value, name] = _unary_method(op)
     twins[Op, "__call__"] = _apply_values
+    twins[scalar, "affine"] = _affine_values  # (a function of the module, put in place the same way)
     twins[Tensor, "backward"] = _backward_tensors_method
     twins[TensorOp, "__call__"] = _apply_tensors
     return twins
@@ -701,6 +730,7 @@ def _backward_tensors_method(self: Tensor, grad: Any = None) -> None:
 _backward_values_method.__doc__ = Value.backward.__doc__
 _backward_tensors_method.__doc__ = Tensor.backward.__doc__
 _apply_values.__doc__ = Op.__call__.__doc__
+_affine_values.__doc__ = scalar.affine.__doc__
 _apply_tensors.__doc__ = TensorOp.__call__.__doc__
 _TWINS = _twins()
 _REFERENCE = {(cls, name): cls.__dict__[name] for cls, name in _TWINS}  # the core's own methods

@@ -393,13 +393,18 @@ def _softplus(beta: float, threshold: float) -> Op:
     return Op("softplus", forward, local)
 
 
+def weighted_sum(bias: float, weights: Any, inputs: Any) -> float:
+    """b + w_1 x_1 + ... + w_n x_n on floats, added up from b in order (as
+    ``sum(w * x for ..., b)`` does): the forward rule of a fused neuron."""
+    return sum(map(operator.mul, weights, inputs), bias)
+
+
 def _affine(b: float, *weights_then_inputs: float) -> float:
-    """b + w_1 x_1 + ... + w_n x_n, for the inputs (b, w_1, ..., w_n, x_1, ..., x_n),
-    added up from b in order (as ``sum(w * x for ..., b)`` does)."""
+    """``weighted_sum`` for the inputs (b, w_1, ..., w_n, x_1, ..., x_n)."""
     n, odd = divmod(len(weights_then_inputs), 2)
     if odd:
         raise ValueError(f"affine takes a bias, then n weights and n inputs; got {len(weights_then_inputs)} after the bias")
-    return sum(map(operator.mul, weights_then_inputs[:n], weights_then_inputs[n:]), b)
+    return weighted_sum(b, weights_then_inputs[:n], weights_then_inputs[n:])
 
 
 def _affine_local(b: Any, *weights_inputs_out: Any) -> tuple:

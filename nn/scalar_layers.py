@@ -12,8 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from autodiff import Value
-from autodiff.scalar import affine
+from autodiff import Value, scalar
 
 from .module import Module
 from .rng import as_generator
@@ -70,7 +69,7 @@ class Neuron(Module):
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
         if self.fused:
-            act = affine(self.w, x, self.b)
+            act = scalar.affine(self.w, x, self.b)  # (looked up here: autodiff.fast may put a twin in its place)
         else:
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return act if self.activation == "linear" else getattr(act, self.activation)()

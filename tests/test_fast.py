@@ -453,6 +453,40 @@ def test_the_walk_marks_each_pass_with_a_float_of_its_own():
     assert x.grad == pytest.approx((3 * (1 - t * t) + 1) * 2 * 0.5, rel=1e-15)
 
 
+AFFINE_CASES = {
+    "values": lambda v: ([v[0], v[1]], [v[2], v[0]], v[3]),
+    "tuples": lambda v: ((v[0],), (v[2],), v[3]),
+    "numbers among them": lambda v: ([v[0], 2.0], [3, v[1]], 0.5),
+    "generators": lambda v: ((w for w in v[:2]), iter(v[2:4]), v[0]),
+    "no weights": lambda v: ([], [], v[1]),
+    "lengths differ": lambda v: ([v[0], v[1]], [v[2]], v[3]),
+    "a string input": lambda v: ([v[0]], ["a"], v[1]),
+    "a tensor input": lambda v: ([v[0]], [Tensor(np.array(1.0))], v[1]),
+}
+
+
+@pytest.mark.parametrize("mode", ["plain", "no_grad", "scope"])
+@pytest.mark.parametrize("case", sorted(AFFINE_CASES))
+def test_affine_agrees_with_the_reference(case, mode):
+    def run():
+        leaves = [Value(v, f"v{i}") for i, v in enumerate([0.5, -1.5, 2.0, 0.25])]
+        block = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("neuron") if mode == "scope"
+                 else contextlib.nullcontext())
+        with block:
+            z = outcome(lambda: autodiff.scalar.affine(*AFFINE_CASES[case](leaves)))
+        if isinstance(z, tuple):
+            return z
+        if z.parents:
+            (z * z).backward()
+        return snapshot([*leaves, z])
+
+    got, want = both(run)
+    if isinstance(want, tuple):
+        assert got == want
+    else:
+        assert_same_snapshots(got, want, case)
+
+
 def test_affine_refuses_a_bias_weights_and_inputs_that_do_not_pair_up():
     w = [Value(1.0), Value(2.0)]
     for path in PATHS.values():
