@@ -110,33 +110,16 @@ def _unary_method(op: Op) -> Callable:
 
 
 def _apply_values(self: Op, *inputs: Any) -> Value:
-    """``Op.__call__`` for inputs that are all Values (any number of them: ``x ** 2``, a
-    fused neuron's ``affine``, an op of your own): their data read in one pass and the
-    tuple of inputs kept as the parents, as it is. Numbers to lift, a wrong number of
-    inputs, or anything else take the reference path (which says what is wrong)."""
+    """``Op.__call__`` for inputs that are all Values (any number of them: ``x ** 2``, an
+    op of your own): their data read in one pass, and the tuple of inputs handed to the
+    constructor as the parents, as it is. Numbers to lift, a wrong number of inputs, or
+    anything else take the reference path (which says what is wrong)."""
     data = [x._data for x in inputs if x.__class__ is Value]
     if len(data) != len(inputs) or (self.arity is not None and len(inputs) != self.arity):
         return _REFERENCE[Op, "__call__"](self, *inputs)
     if self.check is not None:
         _check_domain(self, inputs, data)
-    out = _new(Value)
-    value = self.forward(*data)
-    out._data = value if value.__class__ is float else scalar._check_number(value, "Value(data=...)")
-    out._stamp = edits.clock
-    grad_enabled, out.scope = _state()
-    if grad_enabled:
-        out.grad = None
-        if len(inputs) == 1:
-            out._a, out._b = inputs[0], None
-        elif len(inputs) == 2:
-            out._a, out._b = inputs
-        else:
-            out._a, out._b = inputs, None
-        out._op = self
-    else:
-        out.grad = 0.0
-        out._a = out._b = out._op = None
-    return out
+    return Value(self.forward(*data), "", self, inputs)
 
 
 def _affine_values(weights: Any, inputs: Any, bias: Any) -> Value:
