@@ -302,6 +302,9 @@ def main() -> None:
         "fused_speedup_vs_micrograd": ratio(theirs, fused),
         "fused_speedup_vs_micrograd_collector_paused": ratio(theirs, fused, "off"),
         "fused_loss_equals_micrograd": same_loss(fused, theirs, 1e-9),
+        # the fused step against the floor's (whose speed against micrograd's depends on the
+        # host: how much micrograd's step loses to the collector there)
+        "fused_speed_vs_minimal_engine": ratio(floor, fused),
         "minimal_engine_step_s": median(floor),
         "minimal_engine_speedup_vs_micrograd": ratio(theirs, floor),
         "minimal_engine_loss_equals_micrograd": same_loss(floor, theirs, 1e-12),
