@@ -18,7 +18,6 @@ import base64
 import functools
 import html
 import io
-import json
 import re
 import uuid
 from pathlib import Path
@@ -240,37 +239,18 @@ def player_html(frames: Sequence[Sequence[El]], width: float, height: float, epo
     index: dict[str, int] = {}
     table = []
     for f in frames:
-        row = []
-        for i, k in zip(dynamic, keys):
-            state = _state(f[i], k)
-            key = json.dumps(state, ensure_ascii=False)
-            if key not in index:
-                index[key] = len(states)
-                states.append(state)
-            row.append(index[key])
-        table.append(row)
+        table.append([player.intern(_state(f[i], k), states, index) for i, k in zip(dynamic, keys)])
     prefix = "lt" + uuid.uuid4().hex[:12]
     data = {"dynamic": dynamic, "keys": keys, "states": states, "frames": table, "epochs": list(epochs),
             "interval": max(50, int(seconds_per_frame * 1000))}
-    data_js = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    script = _SCRIPT.replace("__CONTROLS__", player.CONTROLS)
-    script = script.replace("__PREFIX__", prefix).replace("__DATA__", data_js)
     ids = {i: f"{prefix}-n{i}" for i in dynamic}
     last = len(frames) - 1
-    button = 'type="button" style="font-size: 14px; min-width: 2.5em"'
     return f"""<div id="{prefix}" class="lt-player" data-frame="0" style="font-family: sans-serif; max-width: 100%">
-<div class="lt-controls" style="margin: 4px 0">
-<button id="{prefix}-prev" {button} title="previous snapshot">&#9664;</button>
-<button id="{prefix}-play" {button} title="play / pause">&#9654; play</button>
-<button id="{prefix}-next" {button} title="next snapshot">&#9654;</button>
-<input id="{prefix}-slider" type="range" min="0" max="{last}" value="0" step="1"
-       style="width: 40%; vertical-align: middle" aria-label="snapshot">
-<span id="{prefix}-count">epoch {epochs[0]}  (0 / {last})</span>
-</div>
+{player.controls_html(prefix, "lt-controls", "snapshot", last, f"epoch {epochs[0]}  (0 / {last})")}
 <div id="{prefix}-view" style="overflow: auto; max-width: 100%">
 {svg(first, width, height, ids)}
 </div>
-<script>{script}</script>
+<script>{player.script(_SCRIPT, prefix, data)}</script>
 </div>"""
 
 

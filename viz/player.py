@@ -127,18 +127,42 @@ def frame_data(scenes: Sequence[Scene]) -> dict:
     edge_index: dict[str, int] = {}
     frames = []
     for scene in scenes:
-        box_ids = [_intern(render_svg.box_state(box), box_looks, box_index) for box in scene.boxes]
-        edge_ids = [_intern(render_svg.arrow_state(arrow), edge_looks, edge_index) for arrow in scene.arrows]
+        box_ids = [intern(render_svg.box_state(box), box_looks, box_index) for box in scene.boxes]
+        edge_ids = [intern(render_svg.arrow_state(arrow), edge_looks, edge_index) for arrow in scene.arrows]
         frames.append([box_ids, edge_ids])
     return {"boxLooks": box_looks, "edgeLooks": edge_looks, "frames": frames}
 
 
-def _intern(state: list, table: list, index: dict) -> int:
+def intern(state: list, table: list, index: dict) -> int:
+    """The position of ``state`` in ``table`` (appended the first time it is seen): frames
+    refer to looks by number, each distinct look stored once."""
     key = json.dumps(state, ensure_ascii=False)
     if key not in index:
         index[key] = len(table)
         table.append(state)
     return index[key]
+
+
+def script(template: str, prefix: str, data: dict) -> str:
+    """A player's script: ``template`` with the shared CONTROLS, the player's id prefix and
+    its data (as JSON) filled in. "<" is written \\u003c, so that the data can never close
+    the <script> element, whatever the labels say."""
+    data_js = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return template.replace("__CONTROLS__", CONTROLS).replace("__PREFIX__", prefix).replace("__DATA__", data_js)
+
+
+def controls_html(prefix: str, css_class: str, unit: str, last: int, count: str) -> str:
+    """The bar of previous / play / next buttons, the slider over frames 0..``last`` and the
+    ``count`` text, with the ids CONTROLS looks for; ``unit`` names a frame ("step")."""
+    button = 'type="button" style="font-size: 14px; min-width: 2.5em"'
+    return f"""<div class="{css_class}" style="margin: 4px 0">
+<button id="{prefix}-prev" {button} title="previous {unit}">&#9664;</button>
+<button id="{prefix}-play" {button} title="play / pause">&#9654; play</button>
+<button id="{prefix}-next" {button} title="next {unit}">&#9654;</button>
+<input id="{prefix}-slider" type="range" min="0" max="{last}" value="0" step="1"
+       style="width: 40%; vertical-align: middle" aria-label="{unit}">
+<span id="{prefix}-count">{count}</span>
+</div>"""
 
 
 def player_html(scenes: Sequence[Scene], placement: Placement, seconds_per_frame: float = 1.5) -> str:
@@ -156,24 +180,12 @@ def player_html(scenes: Sequence[Scene], placement: Placement, seconds_per_frame
         lineStep=render_svg.style.FONT_SIZE * render_svg.LINE_SPACING,
         interval=max(50, int(seconds_per_frame * 1000)),
     )
-    # "<" as \u003c: the data can never close the <script> element, whatever the labels say
-    data_js = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    script = _SCRIPT.replace("__CONTROLS__", CONTROLS)
-    script = script.replace("__PREFIX__", prefix).replace("__DATA__", data_js)
     last = len(scenes) - 1
-    button = 'type="button" style="font-size: 14px; min-width: 2.5em"'
     return f"""<div id="{prefix}" class="bp-player" data-frame="0" style="font-family: sans-serif; max-width: 100%">
-<div class="bp-controls" style="margin: 4px 0">
-<button id="{prefix}-prev" {button} title="previous step">&#9664;</button>
-<button id="{prefix}-play" {button} title="play / pause">&#9654; play</button>
-<button id="{prefix}-next" {button} title="next step">&#9654;</button>
-<input id="{prefix}-slider" type="range" min="0" max="{last}" value="0" step="1"
-       style="width: 40%; vertical-align: middle" aria-label="step">
-<span id="{prefix}-count">0 / {last}</span>
-</div>
+{controls_html(prefix, "bp-controls", "step", last, f"0 / {last}")}
 <div id="{prefix}-cap" class="bp-caption" style="margin: 4px 0 6px; font-size: 14px; min-height: 1.3em">{html.escape(first.caption, quote=False)}</div>
 <div id="{prefix}-view" class="bp-view" style="overflow: auto; max-width: 100%; max-height: 80vh">
 {render_svg.svg(first, placement, prefix)}
 </div>
-<script>{script}</script>
+<script>{script(_SCRIPT, prefix, data)}</script>
 </div>"""
