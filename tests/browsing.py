@@ -37,3 +37,17 @@ def wait_for(condition, seconds: float = 5.0):
             return value
         time.sleep(0.05)
     return condition()
+
+
+def open_exported_notebook(browser, notebook, folder, player_class: str):
+    """Export ``notebook`` (executed) to HTML as nbconvert does, open it, and wait for the
+    player of CSS class ``player_class`` to start: its id prefix, or None if it never did."""
+    import nbconvert
+
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    page = folder / "exported.html"
+    page.write_text(body, encoding="utf-8")
+    browser.get(page.as_uri())
+    return wait_for(lambda: browser.execute_script(
+        f"var p = document.querySelector('.{player_class}'); "
+        "return p && p.getAttribute('data-ready') ? p.id : null;"))

@@ -15,7 +15,7 @@ import nn
 import optim
 import viz
 from nn import datasets
-from browsing import script_errors, wait_for
+from browsing import open_exported_notebook, script_errors, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,13 +122,8 @@ def test_the_recorded_player_plays_in_a_browser(browser, tmp_path):
 
 
 def test_the_player_survives_a_notebook_exported_to_html(executed_notebook, browser, tmp_path):
-    nbconvert = pytest.importorskip("nbconvert", reason="nbconvert is missing: pip install -e '.[dev]'")
-    body, _ = nbconvert.HTMLExporter().from_notebook_node(executed_notebook)
-    page = tmp_path / "exported.html"
-    page.write_text(body, encoding="utf-8")
-    browser.get(page.as_uri())
-    prefix = wait_for(lambda: browser.execute_script(
-        "var p = document.querySelector('.lt-player'); return p && p.getAttribute('data-ready') ? p.id : null;"))
+    pytest.importorskip("nbconvert", reason="nbconvert is missing: pip install -e '.[dev]'")
+    prefix = open_exported_notebook(browser, executed_notebook, tmp_path, "lt-player")
     assert prefix, "the player's script did not run in the exported page"
     browser.find_element("id", f"{prefix}-next").click()
     assert _state(browser, prefix)["header"].startswith("epoch 1")

@@ -21,7 +21,7 @@ from autodiff import Value
 from viz import render_dot
 from viz.demo import worked_example
 from viz.render_svg import arrow_state, box_state
-from browsing import script_errors, wait_for
+from browsing import open_exported_notebook, script_errors, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = [
@@ -170,7 +170,7 @@ def test_the_player_steps_in_a_browser(browser, tmp_path):
 def test_a_notebook_exported_to_html_keeps_a_working_player(browser, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    nbconvert = pytest.importorskip("nbconvert", reason="nbconvert is missing: pip install -e '.[dev]'")
+    pytest.importorskip("nbconvert", reason="nbconvert is missing: pip install -e '.[dev]'")
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import viz\nfrom viz.demo import worked_example\nviz.BackpropStepper(worked_example())"),
     ])
@@ -179,12 +179,7 @@ def test_a_notebook_exported_to_html_keeps_a_working_player(browser, tmp_path):
         nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     (output,) = notebook.cells[0].outputs
     assert "text/html" in output["data"]  # the live notebook shows the same player
-    body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
-    page = tmp_path / "exported.html"
-    page.write_text(body, encoding="utf-8")
-    browser.get(page.as_uri())
-    prefix = wait_for(lambda: browser.execute_script(
-        "var p = document.querySelector('.bp-player'); return p && p.getAttribute('data-ready') ? p.id : null;"))
+    prefix = open_exported_notebook(browser, notebook, tmp_path, "bp-player")
     assert prefix, "the player's script did not run in the exported page"
     caption = viz.BackpropStepper(worked_example()).caption(1)
     browser.find_element("id", f"{prefix}-next").click()
