@@ -56,16 +56,23 @@ NOT_ERRORS = st.sampled_from([ValueError("x"), "ValueError", int, None, 3, objec
 NOT_SYMBOLS = st.sampled_from([0, 1.5, True, [], ["+"], {}, object(), b"+"])
 NOT_ARITIES = st.sampled_from([-1, 1.5, "1", True, [], math.nan, 1j])
 
+def activations(kind: str, make) -> dict:
+    """The activations with a parameter, the same on a Value and a Tensor (``make()`` one)."""
+    return {
+        f"{kind}.leaky_relu": dict(call=method(make, "leaky_relu"), valid=dict(negative_slope=0.1),
+                                   kinds=dict(negative_slope=SLOPES)),
+        f"{kind}.elu": dict(call=method(make, "elu"), valid=dict(alpha=1.0), kinds=dict(alpha=SLOPES)),
+        f"{kind}.gelu": dict(call=method(make, "gelu"), valid=dict(approximate="tanh"),
+                             kinds=dict(approximate=NOT_APPROXIMATE)),
+        f"{kind}.softplus": dict(call=method(make, "softplus"), valid=dict(beta=2.0, threshold=20.0),
+                                 kinds=dict(beta=BETAS, threshold=THRESHOLDS)),
+    }
+
+
 ENTRY_POINTS = {
     # -- Value ------------------------------------------------------------------------------------
     "Value": dict(call=Value, valid=dict(data=1.5, label="x"), kinds=dict(data="real", label="text")),
-    "Value.leaky_relu": dict(call=method(value, "leaky_relu"), valid=dict(negative_slope=0.1),
-                             kinds=dict(negative_slope=SLOPES)),
-    "Value.elu": dict(call=method(value, "elu"), valid=dict(alpha=1.0), kinds=dict(alpha=SLOPES)),
-    "Value.gelu": dict(call=method(value, "gelu"), valid=dict(approximate="tanh"),
-                       kinds=dict(approximate=NOT_APPROXIMATE)),
-    "Value.softplus": dict(call=method(value, "softplus"), valid=dict(beta=2.0, threshold=20.0),
-                           kinds=dict(beta=BETAS, threshold=THRESHOLDS)),
+    **activations("Value", value),
     "Value.__pow__": dict(call=lambda exponent: value() ** exponent, valid=dict(exponent=2),
                           kinds=dict(exponent=EXPONENTS_V)),
     "Value.backward": dict(call=lambda grad: (value() * 2).backward(grad), valid=dict(grad=1.0),
@@ -91,13 +98,7 @@ ENTRY_POINTS = {
                                kinds=dict(index=st.sampled_from([5, -5, 1.5, "0", (0, 0, 0), [5], np.array([0.5]),
                                                                  Tensor([0.5]), {}, object(), (slice(None), 7),
                                                                  np.array([True, False, True]), 1j, [[0], "a"]]))),
-    "Tensor.leaky_relu": dict(call=method(matrix, "leaky_relu"), valid=dict(negative_slope=0.1),
-                              kinds=dict(negative_slope=SLOPES)),
-    "Tensor.elu": dict(call=method(matrix, "elu"), valid=dict(alpha=1.0), kinds=dict(alpha=SLOPES)),
-    "Tensor.gelu": dict(call=method(matrix, "gelu"), valid=dict(approximate="tanh"),
-                        kinds=dict(approximate=NOT_APPROXIMATE)),
-    "Tensor.softplus": dict(call=method(matrix, "softplus"), valid=dict(beta=2.0, threshold=20.0),
-                            kinds=dict(beta=BETAS, threshold=THRESHOLDS)),
+    **activations("Tensor", matrix),
     "Tensor.__pow__": dict(call=lambda exponent: matrix() ** exponent, valid=dict(exponent=2),
                            kinds=dict(exponent=EXPONENTS_T)),
     "Tensor.backward": dict(call=lambda grad: (matrix() * 2).backward(grad), valid=dict(grad=np.ones((2, 3))),
