@@ -68,7 +68,7 @@ class Tensor:
         that made it, its parents, the op's parameters and what its forward rule saved."""
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self._data = data if data.__class__ is np.ndarray and data.dtype.kind == "f" else _as_array(data, "Tensor(data=...)")
+        self._data = _as_array(data, "Tensor(data=...)")
         self._stamp = edits.clock
         self.grad: np.ndarray | None = None
         if not isinstance(requires_grad, (bool, np.bool_)):
@@ -92,7 +92,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = value if value.__class__ is np.ndarray and value.dtype.kind == "f" else _as_array(value, "Tensor.data")
+        self._data = _as_array(value, "Tensor.data")
         self._stamp = edits.edited(self)
 
     @property
@@ -555,7 +555,7 @@ def _plain_index(index: Any, tensor: Tensor) -> Any:
 
 def _tensors(tensors: Iterable[Any], what: str) -> tuple:
     """``tensors``, a sequence of Tensors (not one Tensor, whose rows would be taken for them)."""
-    if isinstance(tensors, (Tensor, np.ndarray, str, bytes)) or not isinstance(tensors, Iterable):
+    if isinstance(tensors, (Tensor, np.ndarray)) or not checks.collection(tensors):
         raise TypeError(f"{what}: tensors must be a list or tuple of Tensors, got {type(tensors).__name__}")
     tensors = tuple(tensors)
     if not tensors:
