@@ -16,11 +16,17 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from . import engine
+
+
+def collection(value: Any) -> bool:
+    """Whether ``value`` is an iterable of items: a list, tuple, generator, array... but not a
+    str or bytes (which iterate over their characters: "abc" is one name, not three)."""
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes))
 
 
 def got(value: Any) -> str:

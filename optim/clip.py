@@ -17,9 +17,11 @@ gradient object may be shared). Parameters whose grad is None are left alone.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
+
+from autodiff import checks
 
 from .optimizer import is_number, nonnegative, same_type_as
 
@@ -31,7 +33,7 @@ def _with_grads(params: Any, owner: str) -> list:
     """The parameters (one, or an iterable of them) that have a gradient."""
     if hasattr(params, "grad"):
         params = [params]
-    if isinstance(params, (str, bytes, np.ndarray, dict)) or not isinstance(params, Iterable):
+    if isinstance(params, (np.ndarray, dict)) or not checks.collection(params):
         raise TypeError(f"{owner}: params must be a parameter or an iterable of them, got {type(params).__name__}")
     params = list(params)
     for i, p in enumerate(params):

@@ -22,6 +22,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from autodiff import checks
+
 
 def ema_update(average: Any, x: Any, beta: float) -> Any:
     """One step of the average: β·v + (1 - β)·x (numbers or numpy arrays)."""
@@ -100,7 +102,7 @@ class EMA:
         It continues from the current state, so on a fresh EMA it is the smoothed
         version of the whole sequence.
         """
-        if isinstance(xs, (str, bytes)) or not isinstance(xs, Iterable):
+        if not checks.collection(xs):
             raise TypeError(f"EMA.smooth: xs must be a sequence of numbers (or arrays), got {type(xs).__name__}")
         return np.array([self.update(_observation(x, "EMA.smooth", f"xs[{i}]")) for i, x in enumerate(xs)])
 

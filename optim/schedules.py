@@ -45,6 +45,8 @@ import math
 import numbers
 from typing import Any, Callable, Iterable, Sequence
 
+from autodiff import checks
+
 LrFunction = Callable[[int], float]  # anything that maps a step to a learning rate
 
 
@@ -187,7 +189,7 @@ class piecewise_constant(Schedule):
     def __init__(self, lr: float, boundaries: Sequence[int], factors: Sequence[float]) -> None:
         self.lr = self._number("lr", lr, low=0)
         self.boundaries = self._steps("boundaries", boundaries)
-        if isinstance(factors, (str, bytes)) or not isinstance(factors, Iterable):
+        if not checks.collection(factors):
             raise TypeError(f"piecewise_constant: factors must be a list of numbers > 0, got {factors!r}")
         self.factors = tuple(self._number("each of factors", f, low=0, low_open=True) for f in factors)
         if len(self.factors) != len(self.boundaries):
@@ -350,7 +352,7 @@ class sequence(Schedule):
     fields = ("stages",)
 
     def __init__(self, stages: Sequence[tuple[LrFunction, int | None]]) -> None:
-        if isinstance(stages, (str, bytes)) or not isinstance(stages, Iterable):
+        if not checks.collection(stages):
             raise TypeError(f"sequence: stages must be a list of (schedule, steps) pairs, got {stages!r}")
         stages = list(stages)
         if not stages:

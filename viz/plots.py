@@ -155,7 +155,7 @@ def _steps(steps: Any, owner: str) -> list[int]:
     """The steps to draw: ``range(steps)`` for a count, else the steps themselves (ints >= 0)."""
     if isinstance(steps, Integral) and not isinstance(steps, (bool, np.bool_)):
         return list(range(checks.whole(steps, owner, "steps", minimum=1)))
-    if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+    if not checks.collection(steps):
         raise TypeError(f"{owner}: steps must be a count (an int >= 1) or a list of steps, "
                         f"got {plot_args.got(steps)}")
     ts = [checks.whole(t, owner, f"steps[{i}]", minimum=0) for i, t in enumerate(steps)]
@@ -254,7 +254,7 @@ def plot_activation_histograms(activations: Mapping[str, Any] | Sequence[Any], b
     activations (any shape), or a list of arrays (named "layer 1", "layer 2", ...)."""
     owner = "plot_activation_histograms"
     if not isinstance(activations, Mapping):
-        if isinstance(activations, (str, bytes)) or not isinstance(activations, Iterable):
+        if not checks.collection(activations):
             raise TypeError(f"{owner}: activations must be a mapping of layer name -> array, or a list "
                             f"of arrays, got {plot_args.got(activations)}")
         activations = {f"layer {i}": a for i, a in enumerate(activations, start=1)}
@@ -328,7 +328,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], Any], X: Any, y: Any,
 
 def _labels(y: Any, n: int, owner: str) -> np.ndarray:
     """The class labels: a 1-D array of n numbers or strings."""
-    if isinstance(y, (str, bytes)) or not isinstance(y, (Iterable, np.ndarray)):
+    if not checks.collection(y):
         raise TypeError(f"{owner}: y must be a 1-D array of class labels, got {plot_args.got(y)}")
     labels = np.asarray(list(y) if not isinstance(y, np.ndarray) else y)
     if labels.dtype.kind not in plot_args.NUMERIC_KINDS + "US":
@@ -362,7 +362,7 @@ def plot_ema(series: Iterable[float], beta: float | Sequence[float] = 0.9, bias_
     owner = "plot_ema"
     values = plot_args.sequence_of_numbers(series, owner, "series")
     one_weight = isinstance(beta, np.ndarray) and beta.ndim == 0
-    if one_weight or isinstance(beta, (str, bytes)) or not isinstance(beta, Iterable):
+    if one_weight or not checks.collection(beta):
         betas = [plot_args.beta(beta, owner)]
     else:
         betas = [plot_args.beta(b, owner, f"beta[{i}]") for i, b in enumerate(beta)]
