@@ -38,7 +38,7 @@ import numpy as np
 
 from . import live_render
 from .live_frame import LiveLayout, Scales, frame
-from .live_probe import MAX_PROBE_ROWS, Network, Snapshot, boundary_grid, take_snapshot
+from .live_probe import Network, Snapshot, boundary_grid, probe_rows, take_snapshot
 
 DEFAULT_SHOW = ("graph", "loss", "boundary")
 SHOWABLE = ("graph", "loss", "boundary")
@@ -343,9 +343,7 @@ def _probe(X: np.ndarray | None, probe: Any) -> tuple[np.ndarray | None, str | i
         if probe != "mean":
             raise ValueError(f"{OWNER}: probe={probe} picks a row of data, but no data was given")
         return None, "mean", "no data: give data=(X, y) to see activations"
-    rows = np.arange(len(X))
-    if len(X) > MAX_PROBE_ROWS:
-        rows = np.linspace(0, len(X) - 1, MAX_PROBE_ROWS).round().astype(int)
+    rows = probe_rows(len(X))
     if probe == "mean":
         return X[rows], "mean", f"mean over {len(rows)} rows"
     if not -len(X) <= probe < len(X):

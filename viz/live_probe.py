@@ -255,11 +255,12 @@ def _tensor_blocks(model: Any, owner: str) -> list[_Block]:
 # -- one snapshot ---------------------------------------------------------------------------
 
 
-def probe_rows(X: np.ndarray) -> np.ndarray:
-    """At most ``MAX_PROBE_ROWS`` rows of ``X``, evenly spaced (all of them when there are fewer)."""
-    if len(X) <= MAX_PROBE_ROWS:
-        return X
-    return X[np.linspace(0, len(X) - 1, MAX_PROBE_ROWS).round().astype(int)]
+def probe_rows(n: int) -> np.ndarray:
+    """The indices of at most ``MAX_PROBE_ROWS`` of ``n`` rows, evenly spaced (all of them
+    when there are fewer)."""
+    if n <= MAX_PROBE_ROWS:
+        return np.arange(n)
+    return np.linspace(0, n - 1, MAX_PROBE_ROWS).round().astype(int)
 
 
 def unit_gradients(weight_grad: np.ndarray, bias_grad: np.ndarray | None) -> np.ndarray:
