@@ -77,7 +77,7 @@ def gradcheck(
     checks.function(fn, "gradcheck", "fn")
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"gradcheck: inputs must be a list of Values or Tensors, got {type(inputs).__name__}")
-    inputs = checks.nodes(list(inputs), "gradcheck", "inputs")
+    inputs = checks.nodes(inputs, "gradcheck", "inputs")
     eps = checks.real(eps, "gradcheck", "eps", low=0.0, low_open=True)
     atol = checks.real(atol, "gradcheck", "atol", low=0.0)
     rtol = checks.real(rtol, "gradcheck", "rtol", low=0.0)
