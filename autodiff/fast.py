@@ -433,11 +433,6 @@ def _tensor_op_nodes(root: Tensor) -> list:
 # One node each instead of two (x @ W, + b) or five (log_softmax, *, sum, neg, mean): fewer
 # nodes to record and walk, fewer temporaries. Their reference paths are those compositions.
 
-# numpy reduces along each row of a matrix in a loop it sets up for every row: for rows
-# up to this long, the shortcuts below (one call over all the rows) are faster
-SHORT_ROW = 64
-
-
 @functools.lru_cache(maxsize=64)
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     """A read-only array of ones, made once for each shape and dtype."""
@@ -446,20 +441,19 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     return ones
 
 
+# numpy's sum along an axis of a matrix sets up its loop once per row (or column), which
+# costs more than the additions themselves for the short rows of a layer's batch; a
+# product with a vector of ones is one BLAS call over all of them
+
+
 def _column_sums(x: np.ndarray) -> np.ndarray:
-    """A matrix's column sums as one BLAS product with a vector of ones (a bias gradient:
-    the same additions, row after row, as numpy's reduction, without its per-call setup)."""
+    """A matrix's column sums (a bias gradient), as ``ones @ x``."""
     return _ones((x.shape[0],), x.dtype) @ x
 
 
-def _sum_along(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x.sum(axis, keepdims=True)`` for ``axis`` 0 or -1 of a matrix of short rows, as a
-    BLAS product with ones; numpy's reduction otherwise."""
-    if x.ndim == 2 and axis == 0:
-        return _column_sums(x)[None]
-    if x.ndim and axis in (-1, x.ndim - 1) and x.shape[-1] <= SHORT_ROW:
-        return x @ _ones((x.shape[-1], 1), x.dtype)
-    return np.add.reduce(x, axis=axis, keepdims=True)
+def _row_sums(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=-1, keepdims=True)`` (each row's sum over its classes), as ``x @ ones``."""
+    return x @ _ones((x.shape[-1], 1), x.dtype)
 
 
 def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -533,11 +527,10 @@ def _input_tensor(x: Any, owner: str, name: str) -> Tensor:
         raise TypeError(f"{owner}: {name} must be a Tensor or an array of real numbers ({error})") from None
 
 
-def _per_row(g: Any, z: Any, reduction: str, classes: int = -1) -> Any:
-    """The upstream gradient of each row's loss, shaped to broadcast over its classes
-    (on axis ``classes`` of the array it multiplies: -1, or 0 for classes x rows)."""
+def _per_row(g: Any, z: Any, reduction: str) -> Any:
+    """The upstream gradient of each row's loss, shaped to broadcast over its classes."""
     if reduction == "none":
-        return g.reshape(-1) if classes == 0 else g.reshape(g.shape + (1,))
+        return g.reshape(g.shape + (1,))
     if g.__class__ is np.ndarray and g.ndim == 0:
         g = float(g)  # a number times the rows: cheaper than a 0-d array, and keeps their dtype
     if reduction == "mean":
@@ -545,55 +538,36 @@ def _per_row(g: Any, z: Any, reduction: str, classes: int = -1) -> Any:
     return g
 
 
-def _classes_by_rows(x: np.ndarray) -> np.ndarray:
-    """A copy of x (rows of classes, classes on the last axis) as a classes x rows matrix."""
-    return (x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))).T.copy()
-
-
 def _cross_entropy_forward(z, t, *, reduction):
     """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
-    mean. Saved for the backward pass: the log-softmax, the targets, and the axis of
-    their classes. Rows of up to SHORT_ROW classes are worked on as classes x rows
-    copies (axis 0), where the max and the sum over each row's classes are one
-    vectorized pass across all the rows instead of a loop over them; longer rows as
-    they are (axis -1)."""
-    if z.shape[-1] <= SHORT_ROW:
-        log_probs, t, classes = _classes_by_rows(z), _classes_by_rows(t), 0
-        log_probs -= np.maximum.reduce(log_probs, axis=0)
-        log_probs -= np.log(_column_sums(np.exp(log_probs)))
-    else:
-        log_probs, classes = tensor_ops._log_softmax(z, axis=-1), -1
+    mean. The log-softmax is saved for the backward pass."""
+    log_probs = z - np.maximum.reduce(z, axis=-1, keepdims=True)
+    log_probs -= np.log(_row_sums(np.exp(log_probs)))
     if reduction == "none":
-        loss = np.negative(np.add.reduce(t * log_probs, axis=classes)).reshape(z.shape[:-1])
-        return loss, (log_probs, t, classes)
+        return np.negative(_row_sums(t * log_probs)).reshape(z.shape[:-1]), log_probs
     loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
     if reduction == "mean":
         rows = z.size // z.shape[-1]
         loss = loss / rows if rows else loss * np.nan  # the mean of no rows is nan, as np.mean's
-    return loss, (log_probs, t, classes)
+    return loss, log_probs
 
 
-def _cross_entropy_vjp(g, out, needs, z, t, *, reduction):
+def _cross_entropy_vjp(g, log_probs, needs, z, t, *, reduction):
     """dL/dz = softmax(z) Σ_c t_c - t  (softmax - onehot for a one-hot t);  dL/dt = -log softmax(z);
     each row times its upstream gradient g_row.
 
-    On a plain backward pass, in place on what the forward rule saved (with the classes
-    on axis 0 or -1). With create_graph, on the Tensors (the log-softmax recomputed)."""
+    On a plain backward pass, in place on the log-softmax the forward rule saved. With
+    create_graph, on the Tensors (the log-softmax recomputed)."""
     if z.__class__ is np.ndarray:
-        log_probs, targets, classes = out
-        g_row = _per_row(g, z, reduction, classes)
+        g_row = _per_row(g, z, reduction)
         dz = dt = None
         if needs[0]:
             dz = np.exp(log_probs)
-            dz *= _sum_along(targets, classes)  # Σ_c t_c for each row
-            dz -= targets
+            dz *= _row_sums(t)
+            dz -= t
             dz *= g_row
-            if classes == 0:
-                dz = dz.T.reshape(z.shape)
         if needs[1]:
             dt = log_probs * -g_row
-            if classes == 0:
-                dt = dt.T.reshape(t.shape)
         return dz, dt
     log_probs = z.log_softmax(-1)
     g_row = _per_row(g, z, reduction)

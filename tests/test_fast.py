@@ -1023,17 +1023,18 @@ def test_column_sums_equal_np_sum(shape, dtype):
     np.testing.assert_allclose(fast._column_sums(transposed), want, **TOL[dtype])
 
 
-SHAPES_AND_AXES = [(shape, axis) for shape in SUM_SHAPES + [(6,), (0,), (100,), (2, 3, 4), (2, 3, 70), (2, 0, 3)]
-                   for axis in (0, -1, 1) if axis < len(shape)]
+ROW_SUM_SHAPES = SUM_SHAPES + [(6,), (0,), (100,), (2, 3, 4), (2, 3, 70), (2, 0, 3)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape, axis", SHAPES_AND_AXES, ids=str)
-def test_sum_along_equals_np_sum_keepdims(shape, axis, dtype):
+@pytest.mark.parametrize("shape", ROW_SUM_SHAPES, ids=str)
+def test_row_sums_equal_np_sum_keepdims(shape, dtype):
     x = np.random.default_rng(13).standard_normal(shape).astype(dtype)
-    got, want = fast._sum_along(x, axis), np.sum(x, axis=axis, keepdims=True)
+    got, want = fast._row_sums(x), np.sum(x, axis=-1, keepdims=True)
     assert got.shape == want.shape and got.dtype == want.dtype == dtype
     np.testing.assert_allclose(got, want, **TOL[dtype])
+    if x.ndim == 2:  # a non-contiguous matrix: the same sums
+        np.testing.assert_allclose(fast._row_sums(np.asfortranarray(x)), want, **TOL[dtype])
 
 
 def test_keep_freed_memory_returns_whether_it_was_applied():
