@@ -374,3 +374,56 @@ class _installed:
     def __exit__(self, *exc_info):
         if not self.was:
             autodiff.fast.uninstall()
+
+
+# -- found by an audit against PyTorch at edge values ----------------------------------------------
+
+
+def power_hessian(make, base, exponent):
+    """d/dx x^y, d/dy x^y, and the Hessian [[xx, xy], [yx, yy]] of x^y at (base, exponent)."""
+    x, y = make(base), make(exponent)
+    gx, gy = autodiff.grad(x**y, [x, y], create_graph=True)
+    hessian = [[float(h.data) for h in autodiff.grad(g, [x, y])] for g in (gx, gy)]
+    return float(gx.data), float(gy.data), hessian
+
+
+def make_value(v):
+    return Value(v)
+
+
+def make_tensor(v):
+    return Tensor(v, requires_grad=True)
+
+
+@pytest.mark.parametrize("base", [0.5, 1.0, 2.0, 3.0])
+def test_the_power_rule_keeps_d_dy_of_d_dx_at_exponent_zero(base):
+    # d/dx x^y = y x^(y-1); its derivative in y, x^(y-1) (1 + y ln x), is 1/x at y = 0. The
+    # rule "d/dx = 0 at y = 0" gave 0 for it (a Value), while d/dx of d/dy gave 1/x: a Hessian
+    # that was not symmetric. (PyTorch gives 0 there too, for the same reason: not the oracle
+    # for that entry; central differences of d/dx in y are.)
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (base, 0.0))
+    tgx, tgy = torch.autograd.grad(tx**ty, [tx, ty], create_graph=True)
+    thxx, thxy = (float(h) for h in torch.autograd.grad(tgx, [tx, ty]))
+    thyx, thyy = (float(h) for h in torch.autograd.grad(tgy, [tx, ty]))
+    h = 1e-6
+    d_dx = lambda y: y * base ** (y - 1)  # noqa: E731
+    central = (d_dx(h) - d_dx(-h)) / (2 * h)
+    for make in (make_value, make_tensor):
+        with np.errstate(divide="ignore"):
+            gx, gy, ((hxx, hxy), (hyx, hyy)) = power_hessian(make, base, 0.0)
+        assert (gx, gy) == (float(tgx.detach()), float(tgy.detach())) == (0.0, math.log(base))
+        assert hxy == pytest.approx(1 / base, rel=1e-12) and hxy == pytest.approx(central, rel=1e-8)
+        assert hyx == pytest.approx(hxy, rel=1e-12) and hyx == pytest.approx(thyx, rel=1e-12)
+        assert (hxx, hyy) == pytest.approx((thxx, thyy), rel=1e-12)
+    assert thxy == 0.0  # PyTorch's entry, for the record
+
+
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0, 3.0])
+def test_value_and_tensor_power_hessians_agree_at_base_zero(exponent):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ours = power_hessian(make_value, 0.0, exponent)
+        tensor = power_hessian(make_tensor, 0.0, exponent)
+    assert ours == tensor
+    assert ours[:2] == (1.0 if exponent == 1 else 0.0, 0.0)  # d/dx, d/dy as PyTorch (see above)
+    if exponent >= 2:
+        assert ours[2][0][0] == (2.0 if exponent == 2 else 0.0)  # d2/dx2 x^2 = 2, x^3: 6x = 0
