@@ -166,6 +166,15 @@ def scatter(g: Any, shape: tuple, index: Any) -> Any:
     return _scatter(g, shape=shape, index=index)
 
 
+def where(condition: np.ndarray, x: Any, y: Any) -> Any:
+    """x where the constant mask ``condition`` holds, y elsewhere (``np.where``): a choice
+    between two formulas that, unlike ``mask * x + (1 - mask) * y``, does not turn an
+    inf in the formula not chosen into nan (0 * inf)."""
+    if _is_tensor(x) or _is_tensor(y):
+        return WHERE(x, y, condition=np.asarray(condition))
+    return np.where(condition, x, y)
+
+
 def unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum g over the axes broadcasting added or stretched, so it has ``shape`` again."""
     extra = g.ndim - len(shape)
@@ -191,19 +200,12 @@ def _mask(condition: Any, dtype: np.dtype) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 
 
-def _overflow_bound(dtype: np.dtype) -> float:
-    """A little below log(the largest float): e to this power is still finite."""
-    return float(np.log(np.finfo(dtype).max)) - 1.0
-
-
-_EXP_LIMIT = {np.dtype(t): _overflow_bound(np.dtype(t)) for t in (np.float16, np.float32, np.float64)}
-
-
 def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-a). Where e^-a would overflow, sigma(a) is 0 to working precision
-    anyway, so -a is clipped there first."""
-    limit = _EXP_LIMIT.get(a.dtype) or _overflow_bound(a.dtype)
-    return 1 / (1 + np.exp(np.minimum(-a, limit)))
+    """1 / (1 + e^-a). Where e^-a overflows to inf (a below about -709 in float64), the
+    quotient is 0, which is sigma(a) to working precision: that overflow is expected,
+    not warned about."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-a))
 
 
 def _logsumexp(a: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
@@ -435,9 +437,7 @@ LEAKY_RELU = TensorOp(
 ELU = TensorOp(
     "elu",
     lambda a, *, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
-    lambda g, out, needs, a, *, alpha: (
-        g * (_mask(_data(a) > 0, _data(a).dtype) + _mask(_data(a) <= 0, _data(a).dtype) * (out + alpha)),
-    ),
+    lambda g, out, needs, a, *, alpha: (g * where(_data(a) > 0, 1.0, out + alpha),),
 )
 ERF = TensorOp("erf", _erf, lambda g, out, needs, a: (g * TWO_OVER_SQRT_PI * exp(-(a * a)),))
 GELU = TensorOp("gelu", lambda a: 0.5 * a * (1 + _erf(a / SQRT_2)), _gelu_vjp)
@@ -476,6 +476,12 @@ BROADCAST = TensorOp(
 )
 CAST = TensorOp(
     "cast", lambda a, *, dtype: a.astype(dtype), lambda g, out, needs, a, *, dtype: (cast(g, a.dtype),)
+)
+# x where a constant mask holds, y elsewhere (see where()):  dx = g where it holds, dy = g elsewhere
+WHERE = TensorOp(
+    "where",
+    lambda a, b, *, condition: np.where(condition, a, b),
+    lambda g, out, needs, a, b, *, condition: (where(condition, g, 0.0), where(condition, 0.0, g)),
 )
 # a differentiable copy: what a gradient shared by two nodes becomes for the second one
 COPY = TensorOp("copy", np.copy, lambda g, out, needs, a: (g,))

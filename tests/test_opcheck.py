@@ -132,6 +132,9 @@ def test_every_built_in_elementwise_tensor_op_passes_on_random_broadcasts(op, do
 def test_a_tensor_op_with_its_own_shapes_and_params():
     assert autodiff.check_op(tensor_ops.MATMUL, shape=[(2, 3), (3, 4)], n=5)
     assert autodiff.check_op(tensor_ops.SUM, shape=(2, 3), params={"axis": 0, "keepdims": False}, n=5)
+    mask = np.array([[True, False, True], [False, False, True]])  # where(): each side gets g where it is chosen
+    assert autodiff.check_op(tensor_ops.WHERE, shape=[(3,), (2, 3)], params={"condition": mask}, n=5)
+    assert autodiff.check_op(tensor_ops.ELU, shape=(2, 3), params={"alpha": 1.5}, n=10)  # a rule written with it
 
 
 def test_values_compare_by_their_numbers():

@@ -427,3 +427,45 @@ def test_value_and_tensor_power_hessians_agree_at_base_zero(exponent):
     assert ours[:2] == (1.0 if exponent == 1 else 0.0, 0.0)  # d/dx, d/dy as PyTorch (see above)
     if exponent >= 2:
         assert ours[2][0][0] == (2.0 if exponent == 2 else 0.0)  # d2/dx2 x^2 = 2, x^3: 6x = 0
+
+
+ELU_POINTS = [math.inf, -math.inf, 0.5, -0.5, 40.0, -40.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_elu_at_infinity_has_the_gradient_pytorch_gives(dtype):
+    # d/dx elu = 1 for x > 0, alpha e^x below: at +inf, 1 (the rule mask * 1 + (1 - mask) * (out + alpha)
+    # gave 0 * inf = nan there)
+    x, tx = ours_and_theirs(ELU_POINTS, dtype)
+    y, ty = x.elu(alpha=1.5), torch.nn.functional.elu(tx, alpha=1.5)
+    (first,) = autodiff.grad(y.sum(), [x], create_graph=True)
+    (tfirst,) = torch.autograd.grad(ty.sum(), [tx], create_graph=True)
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == np.float32 else {}
+    assert_same(first.data, tfirst, **tol)
+    assert first.data[0] == 1.0 and first.dtype == dtype
+    (second,) = autodiff.grad(first.sum(), [x])  # alpha e^x below 0, 0 above
+    assert_same(second.data, torch.where(tx > 0, 0.0, 1.5 * torch.exp(tx)).detach(), **tol)
+    y.sum().backward()
+    assert_same(x.grad, tfirst, **tol)
+    values = [Value(v) for v in ELU_POINTS]
+    for v in values:
+        v.elu(alpha=1.5).backward()
+    assert_same([v.grad for v in values], tfirst.double(), **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_and_silu_at_minus_infinity(dtype):
+    # sigma(-inf) = 0 exactly, so silu(-inf) = -inf * 0 = nan, as PyTorch and a Value give (the
+    # clipped exponent gave a tiny sigma and silu(-inf) = -inf)
+    points = [-math.inf, -1000.0, -50.0, 0.0, 50.0, 1000.0, math.inf]
+    x, tx = ours_and_theirs(points, dtype)
+    with np.errstate(invalid="ignore"):
+        s, silu = x.sigmoid(), x.silu()
+        (ds,) = autodiff.grad(silu.sum(), [x])
+    ts, tsilu = torch.sigmoid(tx), torch.nn.functional.silu(tx)
+    (tds,) = torch.autograd.grad(tsilu.sum(), [tx])
+    assert_same(s.data, ts, rtol=1e-6, atol=0)
+    assert_same(silu.data, tsilu, rtol=1e-6, atol=0)
+    assert_same(ds.data, tds, rtol=1e-6, atol=0)
+    assert s.data[0] == 0.0 and math.isnan(silu.data[0]) and s.dtype == dtype
+    assert Value(-math.inf).sigmoid().data == 0.0 and math.isnan(Value(-math.inf).silu().data)
