@@ -302,10 +302,16 @@ class Tensor:
         return ops.MEAN(self, axis=self._axis(axis, "mean"), keepdims=checks.flag(keepdims, "mean", "keepdims"))
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        """The largest element(s); the gradient is shared evenly among ties."""
+        """The largest element(s); the gradient is shared evenly among ties. An empty tensor
+        has a max only along an axis that is not empty (shape (2, 0) along axis 0: shape (0,))."""
+        axis = self._axis(axis, "max")
         if self.size == 0:
-            raise ValueError(f"max of an empty tensor (shape {self.shape}){self._named()}")
-        return ops.MAX(self, axis=self._axis(axis, "max"), keepdims=checks.flag(keepdims, "max", "keepdims"))
+            reduced = range(self.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+            if any(self.shape[ax] == 0 for ax in reduced) or not self.ndim:
+                along = "" if axis is None else f" along axis {axis}"
+                raise ValueError(f"max of an empty tensor (shape {self.shape}){along}{self._named()}: "
+                                 "the max of no numbers is undefined")
+        return ops.MAX(self, axis=axis, keepdims=checks.flag(keepdims, "max", "keepdims"))
 
     def softmax(self, axis: Any = -1) -> "Tensor":
         """exp(x_i) / sum_j exp(x_j) along ``axis``, computed after subtracting the max."""

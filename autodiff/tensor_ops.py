@@ -209,22 +209,24 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 def _logsumexp(a: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
-    """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000."""
-    m = np.max(a, axis=axis, keepdims=True)
+    """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000
+    (and log 0 = -inf over an empty axis, as PyTorch)."""
+    m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf sums to 0: log 0 = -inf, not nan
     out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
 def _softmax(a: np.ndarray, *, axis: Any) -> np.ndarray:
-    """e^(a - m) / sum e^(a - m), m the max along the axis."""
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    """e^(a - m) / sum e^(a - m), m the max along the axis (-inf along an empty one,
+    whose softmax is empty)."""
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True, initial=-np.inf))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(a: np.ndarray, *, axis: Any) -> np.ndarray:
-    """(a - m) - log sum e^(a - m), m the max along the axis."""
-    shifted = a - np.max(a, axis=axis, keepdims=True)
+    """(a - m) - log sum e^(a - m), m the max along the axis (as in ``_softmax``)."""
+    shifted = a - np.max(a, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 

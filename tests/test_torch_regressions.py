@@ -469,3 +469,45 @@ def test_sigmoid_and_silu_at_minus_infinity(dtype):
     assert_same(ds.data, tds, rtol=1e-6, atol=0)
     assert s.data[0] == 0.0 and math.isnan(silu.data[0]) and s.dtype == dtype
     assert Value(-math.inf).sigmoid().data == 0.0 and math.isnan(Value(-math.inf).silu().data)
+
+
+EMPTY_REDUCTIONS = [((2, 0), 0), ((0, 3), 1), ((0, 3), -1), ((2, 0, 3), (0, 2))]
+
+
+@pytest.mark.parametrize("shape, axis", EMPTY_REDUCTIONS, ids=str)
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("name", ["max", "logsumexp"])
+def test_an_empty_tensor_reduced_along_an_axis_that_is_not_empty(name, shape, axis, keepdims):
+    x, tx = ours_and_theirs(np.zeros(shape))
+    ours, theirs = REDUCTIONS[name]
+    y, ty = ours(x, axis, keepdims), theirs(tx, axis, keepdims)
+    assert_same(y.data, ty)  # an empty result, of PyTorch's shape
+    y.backward(np.zeros(y.shape))
+    assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("shape, axis", [((2, 0), None), ((2, 0), 1), ((0, 3), 0), ((0,), -1)], ids=str)
+def test_logsumexp_over_an_empty_axis_is_minus_infinity(shape, axis):
+    x, tx = ours_and_theirs(np.zeros(shape))
+    theirs_axis = tuple(range(len(shape))) if axis is None else axis
+    with np.errstate(divide="ignore"):
+        y = x.logsumexp(axis=axis)
+    ty = torch.logsumexp(tx, theirs_axis)
+    assert_same(y.data, ty)
+    assert np.all(y.data == -np.inf)
+    for name in ("softmax", "log_softmax"):  # along an empty axis: empty, as PyTorch
+        if axis is not None:
+            with np.errstate(divide="ignore"):
+                s = getattr(x, name)(axis)
+            assert_same(s.data, getattr(torch, name)(tx, axis))
+            s.backward(np.zeros(shape))
+            assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("shape, axis", [((2, 0), 1), ((2, 0), None), ((0, 3), 0), ((0,), None)], ids=str)
+def test_the_max_of_no_numbers_is_a_clear_error(shape, axis):
+    x, tx = ours_and_theirs(np.zeros(shape))
+    with pytest.raises((RuntimeError, IndexError)):
+        torch.amax(tx, tuple(range(len(shape))) if axis is None else axis)
+    with pytest.raises(ValueError, match=re.escape(f"max of an empty tensor (shape {shape})") + ".*no numbers"):
+        x.max(axis=axis)
