@@ -346,8 +346,8 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
     """``engine.backward(root, grad)`` for a graph of Tensors: the walk leaves the leaves
     out, no ``Step`` is recorded, and each node's vjp rule is called in place, its
     gradients taken as they are when they already fit their parents (arrays of the
-    parent's shape and dtype, of their own, not the upstream gradient or a view of it),
-    and fitted by the reference ``tensor._fit`` otherwise."""
+    parent's shape and dtype that own their memory and are no other node's array, see
+    ``_not_held``), and fitted by the reference ``tensor._fit`` and ``tensor._own`` otherwise."""
     if not root.requires_grad:
         return _REFERENCE[Tensor, "backward"](root, grad)  # which says why not
     data = root.data
@@ -391,11 +391,30 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
                 if g is None or not parent.requires_grad:
                     continue
                 target = parent._data
-                if not (g.__class__ is np.ndarray and g.shape == target.shape and g.dtype == target.dtype
-                        and g is not upstream and (g.base is None or g.base is not upstream
-                                                   and g.base is not upstream.base)):
-                    g = tensor._fit(g, parent, i, op, upstream)
-                parent.grad = g if parent.grad is None else engine.add_gradients(parent.grad, g)
+                if not (g.__class__ is np.ndarray and g.shape == target.shape and g.dtype == target.dtype):
+                    g = tensor._fit(g, parent, i, op)
+                if parent.grad is not None:  # the sum is a new array: g may be anyone's
+                    parent.grad = engine.add_gradients(parent.grad, g)
+                elif g.base is None and _not_held(g, upstream, out, parents, grads, i):
+                    parent.grad = g  # an array of its own (the usual case), taken as it is
+                else:  # perhaps shared: the reference check (tensor._own), which copies it if so
+                    parent.grad = tensor._own(g, [upstream, out, *[p._data for p in parents], *grads[:i]])
+
+
+def _not_held(g: np.ndarray, upstream: Any, out: Any, parents: tuple, grads: tuple, i: int) -> bool:
+    """For a gradient ``g`` that owns its memory: whether it is none of the arrays another node
+    holds (the upstream gradient, the output, a parent's data, the gradients of the parents
+    before it, ``grads[:i]``). Identity is enough here: an array that owns its memory shares
+    it only with its own views."""
+    if g is upstream or g is out:
+        return False
+    for p in parents:
+        if g is p._data:
+            return False
+    for j in range(i):
+        if g is grads[j]:
+            return False
+    return True
 
 
 def _tensor_op_nodes(root: Tensor) -> list:

@@ -399,9 +399,11 @@ class Tensor:
             grads = op.vjp(upstream, out, needs, *arrays, **self._params)
         if len(grads) != len(parents):
             raise ValueError(f"the vjp of {op.name!r} gave {len(grads)} gradients for {len(parents)} inputs")
+        held = [upstream, self, *parents] if create_graph else [upstream, self.data, out, *arrays]
         fitted = []
         for i, g in enumerate(grads):
-            fitted.append(_fit(g, parents[i], i, op, upstream) if needs[i] else None)
+            g = _fit(g, parents[i], i, op) if needs[i] else None
+            fitted.append(_own(g, held + fitted))
         return tuple(fitted)
 
     def local_derivatives(self) -> tuple:
@@ -492,11 +494,10 @@ def _labels(tensors: Sequence[Tensor]) -> str:
     return f" (inputs {', '.join(named)})" if named else ""
 
 
-def _fit(g: Any, parent: Tensor, position: int, op: TensorOp, upstream: Any) -> Any:
-    """A vjp result made to fit its parent: an array (numpy gives scalars for 0-d results),
-    broadcasting undone (a gradient of a shape the parent broadcasts to is summed back),
-    the parent's dtype kept, and never an array another node holds: the upstream
-    gradient itself, or a view of it, is copied (so ``x.grad *= 0`` changes x alone)."""
+def _fit(g: Any, parent: Tensor, position: int, op: TensorOp) -> Any:
+    """A vjp result made to fit its parent: an array (numpy gives scalars for 0-d results)
+    of real numbers, broadcasting undone (a gradient of a shape the parent broadcasts to
+    is summed back), the parent's dtype kept."""
     if g is None:
         return None
     target = parent.data
@@ -504,16 +505,30 @@ def _fit(g: Any, parent: Tensor, position: int, op: TensorOp, upstream: Any) -> 
         if isinstance(g, Tensor):  # create_graph: the same, in Tensor ops
             if g.shape != target.shape:
                 g = ops.unbroadcast(_checked_shape(g, target, position, op), target.shape)
-            if g.dtype != target.dtype:
-                g = ops.cast(g, target.dtype)
-            return ops.COPY(g) if g is upstream else g
+            return ops.cast(g, target.dtype) if g.dtype != target.dtype else g
         g = np.asarray(g)
+    if g.dtype.kind not in "biuf":
+        raise TypeError(
+            f"the vjp of {op.name!r} gave input {position} a gradient of dtype {g.dtype}; "
+            "a gradient must hold real numbers"
+        )
     if g.shape != target.shape:
         g = ops.unbroadcast(_checked_shape(g, target, position, op), target.shape)
-    if g.dtype != target.dtype:
-        g = g.astype(target.dtype)
-    if g is upstream or (g.base is not None and (g.base is upstream or g.base is upstream.base)):
-        g = g.copy()
+    return g.astype(target.dtype) if g.dtype != target.dtype else g
+
+
+def _own(g: Any, held: list) -> Any:
+    """``g``, or a copy of it if it is (or shares memory with) something in ``held``: the
+    upstream gradient, the node's output, a parent, a gradient already given to another
+    parent. A node's gradient is then never an array another node holds, so that
+    ``x.grad *= 0`` changes x alone (after ``(x + y).backward(g)``, say, whose rule hands
+    back g itself for both)."""
+    if g is None:
+        return None
+    if isinstance(g, Tensor):  # create_graph: a node of its own
+        return ops.COPY(g) if any(g is h for h in held) else g
+    if any(isinstance(h, np.ndarray) and np.may_share_memory(g, h) for h in held):
+        return g.copy()
     return g
 
 

@@ -511,3 +511,51 @@ def test_the_max_of_no_numbers_is_a_clear_error(shape, axis):
         torch.amax(tx, tuple(range(len(shape))) if axis is None else axis)
     with pytest.raises(ValueError, match=re.escape(f"max of an empty tensor (shape {shape})") + ".*no numbers"):
         x.max(axis=axis)
+
+
+@pytest.mark.parametrize("path", ["fast", "reference"])
+def test_a_rule_that_hands_two_inputs_one_array_gives_each_its_own(path):
+    # (g / 2,) * 2 is one array twice: each input must still get a gradient of its own
+    mean2 = TensorOp("mean2", lambda a, b: (a + b) / 2, lambda g, out, needs, a, b: (g / 2,) * 2)
+    x, tx = ours_and_theirs([1.0, 2.0])
+    y, ty = ours_and_theirs([3.0, 4.0])
+    with autodiff.fast.reference() if path == "reference" else _installed():
+        mean2(x, y).backward(np.array([2.0, -4.0]))
+    ((tx + ty) / 2).backward(torch.tensor([2.0, -4.0], dtype=torch.float64))
+    assert_same(x.grad, tx.grad)
+    assert_same(y.grad, ty.grad)
+    x.grad *= 0
+    np.testing.assert_array_equal(y.grad, [1.0, -2.0])
+
+
+@pytest.mark.parametrize("path", ["fast", "reference"])
+def test_a_rule_that_hands_back_an_array_of_the_graph_gives_a_copy(path):
+    # rules that return an input's data or the output as a gradient: correct numbers here
+    # (d/da a * b = b; exp' = exp) that must not become the very arrays the nodes hold
+    swap = TensorOp("mul_raw", np.multiply, lambda g, out, needs, a, b: (b, a))  # for g = 1
+    exp_raw = TensorOp("exp_raw", np.exp, lambda g, out, needs, a: (out,))  # for g = 1
+    x, tx = ours_and_theirs([1.0, 2.0])
+    y, ty = ours_and_theirs([3.0, 4.0])
+    z, tz = ours_and_theirs([0.5, -1.0])
+    with autodiff.fast.reference() if path == "reference" else _installed():
+        product = swap(x, y)
+        product.backward(np.ones(2))
+        e = exp_raw(z)
+        e.backward(np.ones(2))
+    (tx * ty).backward(torch.ones(2, dtype=torch.float64))
+    torch.exp(tz).backward(torch.ones(2, dtype=torch.float64))
+    for ours, theirs in ((x, tx), (y, ty), (z, tz)):
+        assert_same(ours.grad, theirs.grad)
+    for held in (x.data, y.data, z.data, e.data):
+        for node in (x, y, z):
+            assert not np.shares_memory(node.grad, held)
+
+
+@pytest.mark.parametrize("path", ["fast", "reference"])
+def test_a_rule_that_gives_complex_numbers_is_a_clear_error(path):
+    # casting would drop the imaginary part without a word (numpy only warns)
+    bad = TensorOp("complex_rule", lambda a: a * 2.0, lambda g, out, needs, a: (g * (2 + 0j),))
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with autodiff.fast.reference() if path == "reference" else _installed():
+        with pytest.raises(TypeError, match="the vjp of 'complex_rule' gave input 0 a gradient of dtype complex128"):
+            bad(x).sum().backward()
