@@ -291,6 +291,8 @@ class Tensor:
         for ax in axes:
             if isinstance(ax, bool) or not isinstance(ax, (int, np.integer)) or not -bound <= ax < bound:
                 raise ValueError(f"{what}: axis {ax!r} is out of range for a tensor of shape {self.shape}")
+        if len({int(ax) % bound for ax in axes}) != len(axes):
+            raise ValueError(f"{what}: axis {axis!r} names an axis more than once (a tensor of shape {self.shape})")
         if self.ndim == 0:
             return None
         return tuple(int(a) for a in axis) if isinstance(axis, tuple) else int(axis)

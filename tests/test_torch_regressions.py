@@ -72,6 +72,16 @@ def test_a_zero_dim_tensor_has_no_axis_1(name):
         ours_fn(x, 1, False)
 
 
+@pytest.mark.parametrize("shape, axis", [((), (0, -1)), ((), (0, 0)), ((2, 3), (1, -1)), ((2, 3), (0, 0))], ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_an_axis_named_twice_is_refused(name, shape, axis):
+    x, tx = ours_and_theirs(np.ones(shape))
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        REDUCTIONS[name][1](tx, axis, False)
+    with pytest.raises(ValueError, match=re.escape(f"{name}: axis {axis} names an axis more than once")):
+        REDUCTIONS[name][0](x, axis, False)
+
+
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("axis", [None, 0, -1])
 def test_softmax_of_a_zero_dim_tensor(name, axis):
