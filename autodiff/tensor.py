@@ -358,7 +358,8 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> "Tensor":
         """Basic and integer-array indexing; the gradient is scattered back, repeated
-        indices accumulating. A Tensor used as an index must hold whole numbers."""
+        indices accumulating. Indices are integers or booleans (lists, numpy arrays), not a
+        Tensor, which holds floats."""
         index = _plain_index(index, self)
         try:
             self.data[index]
@@ -547,20 +548,19 @@ def _checked_shape(g: Any, target: np.ndarray, position: int, op: TensorOp) -> A
 
 
 def _plain_index(index: Any, tensor: Tensor) -> Any:
-    """An index as numpy takes it: Tensors and lists become integer (or boolean) arrays,
-    boolean arrays their nonzero positions. A Tensor holds floats: it may index only when
-    every number in it is a whole number (never truncated; PyTorch refuses float indices)."""
+    """An index as numpy takes it: lists become integer (or boolean) arrays, boolean arrays
+    their nonzero positions. A Tensor is refused: it holds floats (its booleans, too, were
+    made 1.0 and 0.0, which would pick positions 1 and 0 instead of masking), and PyTorch
+    refuses float indices."""
     parts = index if isinstance(index, tuple) else (index,)
     converted = []
     for p in parts:
         if isinstance(p, Tensor):
-            p = p.data
-            if p.size and not np.all(np.isfinite(p) & (p == np.round(p))):
-                raise IndexError(
-                    f"a Tensor of non-whole numbers cannot index a tensor of shape {tensor.shape}"
-                    f"{tensor._named()}: indices must be integers, got {p!r}"
-                )
-            p = p.astype(np.intp)
+            raise IndexError(
+                f"a Tensor cannot index a tensor of shape {tensor.shape}{tensor._named()}: it holds floats "
+                f"({p.data.dtype}); index with integers or booleans: a list, a numpy array, or "
+                "t.data.astype(int) for a Tensor t of whole numbers"
+            )
         elif isinstance(p, list):
             try:
                 p = np.asarray(p)

@@ -224,12 +224,15 @@ def test_an_overflowing_power_of_two_values(base, exponent):
 # -- a float Tensor as an index ------------------------------------------------------------
 
 
-def test_a_tensor_of_non_whole_numbers_is_not_an_index():
+def test_a_tensor_is_not_an_index_as_torch_refuses_float_tensors():
     x, tx = ours_and_theirs([1.0, 2.0, 3.0])
-    with pytest.raises(IndexError):
-        tx[torch.tensor([0.5])]
-    for index in (Tensor([0.5]), Tensor([1.0, 1.5]), Tensor(np.array(np.nan))):
-        with pytest.raises(IndexError, match="must be integers"):
+    for index in ([0.5], [1.0, 0.0, 1.0]):
+        with pytest.raises(IndexError):
+            tx[torch.tensor(index)]
+    # whole numbers, non-whole ones, nan, and booleans (which a Tensor holds as 1.0 and 0.0:
+    # taken as positions they would pick x[1], x[0], x[1] instead of masking)
+    for index in (Tensor([0.5]), Tensor([1.0, 0.0, 1.0]), Tensor(np.array(np.nan)), Tensor([True, False, True])):
+        with pytest.raises(IndexError, match=r"a Tensor cannot index a tensor of shape \(3,\).*astype\(int\)"):
             x[index]
     with pytest.raises(IndexError, match="not floats"):
         x[np.array([1.0])]
@@ -237,16 +240,17 @@ def test_a_tensor_of_non_whole_numbers_is_not_an_index():
         x[1.0]
 
 
-def test_a_tensor_of_whole_numbers_indexes_as_torch_does_with_integers():
+def test_integer_and_boolean_indices_index_as_torch_does():
     data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
-    x, tx = ours_and_theirs(data)
-    y = x[Tensor([1.0, 0.0, 1.0])]
-    ty = tx[torch.tensor([1, 0, 1])]
-    assert_same(y.data, ty)
-    g = np.arange(9.0).reshape(3, 3)
-    y.backward(g)
-    ty.backward(torch.tensor(g))
-    assert_same(x.grad, tx.grad)  # the repeated row accumulates
+    for index, torch_index in [([1, 0, 1], [1, 0, 1]), (np.array([1, 0, 1]), [1, 0, 1]),
+                               (np.array([True, False]), [True, False]), ([False, True], [False, True])]:
+        x, tx = ours_and_theirs(data)
+        y, ty = x[index], tx[torch.tensor(torch_index)]
+        assert_same(y.data, ty)
+        g = np.arange(float(ty.numel())).reshape(tuple(ty.shape))
+        y.backward(g)
+        ty.backward(torch.tensor(g))
+        assert_same(x.grad, tx.grad)  # a repeated row accumulates
 
 
 # -- Tensor sin and cos ------------------------------------------------------------------------
