@@ -335,19 +335,15 @@ def getitem_cases(torch):
         ("boolean mask", lambda t: t[mask], lambda t: t[torch.from_numpy(mask)]),
         ("boolean mask axis 0", lambda t: t[np.array([True, False, True])], lambda t: t[torch.tensor([True, False, True])]),
         ("boolean mask of 2 axes", lambda t: t[mask[:, :, 0]], lambda t: t[torch.from_numpy(mask[:, :, 0].copy())]),
-        ("Tensor index", lambda t: t[Tensor([2.0, 0.0, 2.0])], lambda t: t[torch.tensor([2, 0, 2])]),
-        (
-            "Tensor indices in a tuple",
-            lambda t: t[Tensor([0, 0]), :, Tensor([4, 4])],
-            lambda t: t[torch.tensor([0, 0]), :, torch.tensor([4, 4])],
-        ),
+        ("int array in a tuple", lambda t: t[np.array([0, 0]), :, [4, 4]],
+         lambda t: t[torch.tensor([0, 0]), :, torch.tensor([4, 4])]),
     ]
 
 
 GETITEM_IDS = [
     "basic slices", "ellipsis", "newaxis", "negative int", "int and slice", "numpy int", "negative step",
     "repeated int array", "repeated list", "two repeated arrays", "slice and repeated list", "2-D index array",
-    "boolean mask", "boolean mask axis 0", "boolean mask of 2 axes", "Tensor index", "Tensor indices in a tuple",
+    "boolean mask", "boolean mask axis 0", "boolean mask of 2 axes", "int array in a tuple",
 ]
 
 
@@ -713,8 +709,8 @@ def test_transpose_property():
 
 @st.composite
 def indices(draw, shape):
-    """A basic, integer-array (with repeats), boolean or Tensor index into ``shape``."""
-    kind = draw(st.sampled_from(["basic", "int array", "list", "bool", "tensor", "mixed"]))
+    """A basic, integer-array (with repeats) or boolean index into ``shape``."""
+    kind = draw(st.sampled_from(["basic", "int array", "list", "bool", "mixed"]))
     n = shape[0]
     if kind == "basic":
         parts = []
@@ -732,8 +728,6 @@ def indices(draw, shape):
         return np.array(draw(repeated))
     if kind == "list":
         return draw(repeated)
-    if kind == "tensor":
-        return Tensor(np.array(draw(repeated), dtype=np.float64))
     if kind == "bool":
         return draw(hnp.arrays(np.bool_, shape[: draw(st.integers(1, len(shape)))]))
     # a slice then a repeated integer array along the second axis
@@ -1093,8 +1087,8 @@ HVP_CASES = {
         lambda x: (x[[0, 0, 2, 0]] ** 3).sum() + (x[1:, ::2].exp()).sum(),
         [rand((3, 4), seed=94)],
     ),
-    "getitem mask and Tensor index": (
-        lambda x: (x[np.array([True, False, True])] ** 3).sum() + (x[Tensor([1, 1])] ** 2).sum(),
+    "getitem mask and int list": (
+        lambda x: (x[np.array([True, False, True])] ** 3).sum() + (x[np.array([1, 1])] ** 2).sum(),
         lambda x: (x[np.array([True, False, True])] ** 3).sum() + (x[[1, 1]] ** 2).sum(),
         [rand((3, 4), seed=95)],
     ),
