@@ -213,7 +213,8 @@ def _logsumexp(a: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
     (and log 0 = -inf over an empty axis, as PyTorch)."""
     m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf sums to 0: log 0 = -inf, not nan
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # that log 0 is the answer, not a mistake to warn about
+        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
