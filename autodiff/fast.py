@@ -125,9 +125,9 @@ def _apply_values(self: Op, *inputs: Any) -> Value:
 def _affine_values(weights: Any, inputs: Any, bias: Any) -> Value:
     """``scalar.affine`` (a fused neuron's w . x + b) for a list or tuple of weights and
     one of inputs, all Values: bias, weights and inputs read in one pass, their tuple kept
-    as the parents (the order ``AFFINE`` takes them in), and the forward rule
-    (``scalar.weighted_sum``) called on the data, where the generic path spreads the
-    data out as one argument per input. Anything else takes the reference path."""
+    as the parents (the order ``AFFINE`` takes them in) and handed to the constructor, and
+    the forward rule (``scalar.weighted_sum``) called on the data, where the generic path
+    spreads the data out as one argument per input. Anything else takes the reference path."""
     n = len(weights) if weights.__class__ in (list, tuple) else -1
     if inputs.__class__ not in (list, tuple) or len(inputs) != n:
         return _REFERENCE[scalar, "affine"](weights, inputs, bias)  # which says what is wrong
@@ -135,17 +135,7 @@ def _affine_values(weights: Any, inputs: Any, bias: Any) -> Value:
     data = [p._data for p in parents if p.__class__ is Value]
     if len(data) != len(parents):
         return _REFERENCE[scalar, "affine"](weights, inputs, bias)
-    out = _new(Value)
-    out._data = scalar.weighted_sum(data[0], data[1 : n + 1], data[n + 1 :])
-    out._stamp = edits.clock
-    grad_enabled, out.scope = _state()
-    if grad_enabled:
-        out.grad = None
-        out._a, out._b, out._op = parents, None, AFFINE
-    else:
-        out.grad = 0.0
-        out._a = out._b = out._op = None
-    return out
+    return Value(scalar.weighted_sum(data[0], data[1 : n + 1], data[n + 1 :]), "", AFFINE, parents)
 
 
 # ---------------------------------------------------------------------------------------
