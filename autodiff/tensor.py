@@ -309,7 +309,7 @@ class Tensor:
         axis = self._axis(axis, "max")
         if self.size == 0:
             reduced = range(self.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
-            if any(self.shape[ax] == 0 for ax in reduced) or not self.ndim:
+            if any(self.shape[ax] == 0 for ax in reduced):
                 along = "" if axis is None else f" along axis {axis}"
                 raise ValueError(f"max of an empty tensor (shape {self.shape}){along}{self._named()}: "
                                  "the max of no numbers is undefined")
@@ -520,7 +520,7 @@ def _fit(g: Any, parent: Tensor, position: int, op: TensorOp) -> Any:
     return g.astype(target.dtype) if g.dtype != target.dtype else g
 
 
-def _own(g: Any, held: list) -> Any:
+def _own(g: Any, held: Sequence[Any]) -> Any:
     """``g``, or a copy of it if it is (or shares memory with) something in ``held``: the
     upstream gradient, the node's output, a parent, a gradient already given to another
     parent. A node's gradient is then never an array another node holds, so that
