@@ -385,20 +385,24 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
                     g = tensor._fit(g, parent, i, op)
                 if parent.grad is not None:  # the sum is a new array: g may be anyone's
                     parent.grad = engine.add_gradients(parent.grad, g)
-                elif g.base is None and _not_held(g, upstream, out, parents, grads, i):
+                elif g.base is None and _not_held(g, node, upstream, out, grads, i):
                     parent.grad = g  # an array of its own (the usual case), taken as it is
-                else:  # perhaps shared: the reference check (tensor._own), which copies it if so
-                    parent.grad = tensor._own(g, [upstream, out, *[p._data for p in parents], *grads[:i]])
+                else:  # perhaps shared: the reference check, which copies it if so
+                    held = [upstream, node._data, out, *[p._data for p in parents], *grads[:i]]
+                    parent.grad = tensor._own(g, held)
 
 
-def _not_held(g: np.ndarray, upstream: Any, out: Any, parents: tuple, grads: tuple, i: int) -> bool:
-    """For a gradient ``g`` that owns its memory: whether it is none of the arrays another node
-    holds (the upstream gradient, the output, a parent's data, the gradients of the parents
-    before it, ``grads[:i]``). Identity is enough here: an array that owns its memory shares
-    it only with its own views."""
-    if g is upstream or g is out:
+def _not_held(g: np.ndarray, node: Tensor, upstream: Any, out: Any, grads: tuple, i: int) -> bool:
+    """For a gradient ``g`` that owns its memory: whether it is none of the arrays the
+    reference check (``tensor._own``) is given: the upstream gradient, the node's output and
+    what its rule saved, its parents' data, the gradients of the parents before it
+    (``grads[:i]``). Identity tells them apart here, with no ``np.may_share_memory``: an
+    array that owns its memory shares it only with its views, and a held array could be a
+    view of ``g`` only if the rule returned the base of one (``a.base``), which no rule has
+    a reason to do."""
+    if g is upstream or g is node._data or g is out:
         return False
-    for p in parents:
+    for p in node.parents:
         if g is p._data:
             return False
     for j in range(i):

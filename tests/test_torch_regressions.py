@@ -579,6 +579,21 @@ def test_a_rule_that_hands_back_an_array_of_the_graph_gives_a_copy(path):
 
 
 @pytest.mark.parametrize("path", ["fast", "reference"])
+def test_a_rule_that_saves_and_hands_back_its_output_gives_a_copy(path):
+    # an op that saves (its output, and something more) and whose rule returns the output
+    # it saved: exp' = exp, so the numbers are right, but the array is the node's own data
+    exp_saving = TensorOp("exp_saving", lambda a: ((e := np.exp(a)), (e, a.shape)),
+                          lambda g, saved, needs, a: (saved[0],), saves=True)  # for g = 1
+    z, tz = ours_and_theirs([0.5, -1.0])
+    with autodiff.fast.reference() if path == "reference" else _installed():
+        e = exp_saving(z)
+        e.backward(np.ones(2))
+    torch.exp(tz).backward(torch.ones(2, dtype=torch.float64))
+    assert_same(z.grad, tz.grad)
+    assert not np.shares_memory(z.grad, e.data)
+
+
+@pytest.mark.parametrize("path", ["fast", "reference"])
 def test_a_rule_that_gives_complex_numbers_is_a_clear_error(path):
     # casting would drop the imaginary part without a word (numpy only warns)
     bad = TensorOp("complex_rule", lambda a: a * 2.0, lambda g, out, needs, a: (g * (2 + 0j),))
