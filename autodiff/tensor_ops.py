@@ -137,10 +137,6 @@ def sigmoid(x: Any) -> Any:
     return x.sigmoid() if _is_tensor(x) else _sigmoid(x)
 
 
-def softmax(x: Any, axis: Any) -> Any:
-    return x.softmax(axis) if _is_tensor(x) else _softmax(x, axis=axis)
-
-
 def erf(x: Any) -> Any:
     return x.erf() if _is_tensor(x) else _erf(x)
 
@@ -208,11 +204,18 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-a))
 
 
+def _finite_max(a: np.ndarray, axis: Any) -> np.ndarray:
+    """The max along ``axis`` (kept as an axis of size 1), or 0 where that max is not finite:
+    the shift m of e^(a - m). A max of -inf (a slice of all -inf, or an empty one) or +inf
+    is not subtracted, which would make inf - inf = nan of every element."""
+    m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0)
+
+
 def _logsumexp(a: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
     """log sum e^a = m + log sum e^(a - m), m the max: finite for logits of +-1000
-    (and log 0 = -inf over an empty axis, as PyTorch)."""
-    m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf sums to 0: log 0 = -inf, not nan
+    (and log 0 = -inf over an empty axis or a slice of all -inf, as PyTorch)."""
+    m = _finite_max(a, axis)
     with np.errstate(divide="ignore"):  # that log 0 is the answer, not a mistake to warn about
         out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
@@ -355,8 +358,12 @@ def _log_softmax_vjp(g, out, needs, a, *, axis):
 
 
 def _logsumexp_vjp(g, out, needs, a, *, axis, keepdims):
-    """d/da log sum e^a = softmax(a)."""
-    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * softmax(a, axis),)
+    """d/da log sum e^a = e^a / sum e^a = softmax(a), as e^(a - m) / sum e^(a - m) with the
+    forward rule's shift m (the max where it is finite, else 0). So an element of +inf, whose
+    log-sum-exp is +inf, gives the finite elements 0 (e^a / inf) and itself nan (inf / inf),
+    as PyTorch's e^(a - logsumexp(a)) does; softmax(a) is nan everywhere there."""
+    e = exp(a - _finite_max(_data(a), axis))
+    return (_keep_reduced_axes(g, a.shape, axis, keepdims) * (e / e.sum(axis=axis, keepdims=True)),)
 
 
 def _gelu_vjp(g, out, needs, a):

@@ -601,3 +601,38 @@ def test_a_rule_that_gives_complex_numbers_is_a_clear_error(path):
     with autodiff.fast.reference() if path == "reference" else _installed():
         with pytest.raises(TypeError, match="the vjp of 'complex_rule' gave input 0 a gradient of dtype complex128"):
             bad(x).sum().backward()
+
+
+# -- found by a differential fuzz of the tensor engine against PyTorch ------------------------------
+
+def backward_on(path, fn):
+    """fn() on the fast path (the twins in place), the reference path, or with create_graph
+    (autodiff.grad builds the gradient's own graph; fn then returns the output and inputs)."""
+    with autodiff.fast.reference() if path == "reference" else _installed():
+        return fn()
+
+
+@pytest.mark.parametrize("path", ["fast", "reference", "create_graph"])
+def test_logsumexp_with_an_infinite_element_gives_the_finite_ones_zero(path):
+    # log sum e^a = +inf once an element is +inf; d/da_i = e^a_i / sum e^a is then 0 for a finite
+    # a_i (and nan, inf / inf, for the infinite one), as PyTorch. softmax(a), which subtracts the
+    # max, read inf - inf = nan for every element and gave the whole row nan.
+    inf = math.inf
+    data = [[1.0, inf, 2.0], [inf, inf, 1.0], [-inf, inf, 0.0], [1000.0, -1000.0, 1000.0]]
+    x, tx = ours_and_theirs(data)
+    seed = np.array([2.0, -1.0, 3.0, 0.5])
+    with np.errstate(invalid="ignore"):
+        y = x.logsumexp(axis=1)
+        if path == "create_graph":
+            (grad,) = autodiff.grad((y * Tensor(seed)).sum(), [x], create_graph=True)
+            grad = grad.data
+        else:
+            backward_on(path, lambda: y.backward(seed))
+            grad = x.grad
+    ty = torch.logsumexp(tx, 1)
+    ty.backward(torch.tensor(seed))
+    assert_same(y.data, ty)
+    assert_same(grad, tx.grad)
+    np.testing.assert_array_equal(grad[0], [0.0, np.nan, 0.0])
+    np.testing.assert_array_equal(grad[2], [0.0, np.nan, 0.0])
+    np.testing.assert_array_equal(grad[3], [0.25, 0.0, 0.25])  # still exact for finite logits
