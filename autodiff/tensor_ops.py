@@ -433,11 +433,9 @@ TANH = TensorOp("tanh", np.tanh, lambda g, out, needs, a: (g * (1 - out * out),)
 SIN = TensorOp("sin", np.sin, lambda g, out, needs, a: (g * cos(a),))
 COS = TensorOp("cos", np.cos, lambda g, out, needs, a: (-g * sin(a),))
 SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, out, needs, a: (g * (out * (1 - out)),))
-RELU = TensorOp(
-    "relu",
-    lambda a: np.maximum(a, 0),
-    lambda g, out, needs, a: (g * _mask(_data(a) > 0, _data(a).dtype),),
-)
+# max(0, a):  d/da = 0 where a <= 0, else 1 (also at nan, as PyTorch); chosen with where,
+# not multiplied by a mask, so that an infinite upstream gives 0 there, not 0 * inf = nan
+RELU = TensorOp("relu", lambda a: np.maximum(a, 0), lambda g, out, needs, a: (where(_data(a) <= 0, 0.0, g),))
 LEAKY_RELU = TensorOp(
     "leaky_relu",
     lambda a, *, slope: np.where(a > 0, a, slope * a),

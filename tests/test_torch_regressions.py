@@ -636,3 +636,41 @@ def test_logsumexp_with_an_infinite_element_gives_the_finite_ones_zero(path):
     np.testing.assert_array_equal(grad[0], [0.0, np.nan, 0.0])
     np.testing.assert_array_equal(grad[2], [0.0, np.nan, 0.0])
     np.testing.assert_array_equal(grad[3], [0.25, 0.0, 0.25])  # still exact for finite logits
+
+
+@pytest.mark.parametrize("path", ["fast", "reference", "create_graph"])
+def test_relu_gives_zero_below_zero_even_for_an_infinite_upstream(path):
+    # relu(x) x + |x| x at x = -inf: relu's upstream there is x = -inf, and relu' = 0 made it
+    # 0 * -inf = nan (PyTorch: 0, so the gradient is the |x| x part's, +inf). A nan input, whose
+    # relu is nan, passes the gradient on, as PyTorch.
+    points = [-math.inf, -1.0, 0.0, 2.0, math.inf, math.nan]
+    x, tx = ours_and_theirs(points)
+
+    def first_order():
+        y = x.relu() * x + x.abs() * x
+        if path == "create_graph":
+            return autodiff.grad(y.sum(), [x], create_graph=True)[0].data
+        y.sum().backward()
+        return x.grad
+
+    with np.errstate(invalid="ignore"):
+        grad = backward_on(path, first_order)
+    (torch.relu(tx) * tx + tx.abs() * tx).sum().backward()
+    assert_same(grad, tx.grad)
+    assert grad[0] == math.inf and grad[-1] != grad[-1]  # nan: |x| x's part at nan
+
+
+@pytest.mark.parametrize("path", ["fast", "reference", "create_graph"])
+def test_relu_of_an_infinite_upstream_gradient(path):
+    x, tx = ours_and_theirs([-2.0, 0.0, 3.0, math.nan])
+    seed = np.array([math.inf, -math.inf, math.inf, 1.5])
+    if path == "create_graph":
+        with np.errstate(invalid="ignore"):  # the forward pass's 0 * inf
+            (grad,) = autodiff.grad((x.relu() * Tensor(seed)).sum(), [x], create_graph=True)
+        grad = grad.data
+    else:
+        backward_on(path, lambda: x.relu().backward(seed))
+        grad = x.grad
+    torch.relu(tx).backward(torch.tensor(seed))
+    assert_same(grad, tx.grad)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, math.inf, 1.5])
