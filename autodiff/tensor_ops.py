@@ -296,16 +296,15 @@ def _mT(x: Any) -> Any:
 def _pow_vjp(g, out, needs, a, b):
     """a^b:  d/da = b a^(b-1), 0 where b = 0;  d/db = a^b ln a, 0 where a = 0 and b >= 0
     (as PyTorch). At those points the formula reads 0 * inf, so there it is evaluated at
-    a base of 1 instead: a constant shift that changes only the points set to 0."""
+    a base of a + 1 = 1 instead: a constant shift that changes only the points set to 0.
+    (Chosen with ``where``, not added as a shift of 0 elsewhere: -0.0 + 0 is +0.0, and
+    (-0)^-3 = -inf but (+0)^-3 = +inf.)"""
     base, exponent = _data(a), _data(b)
-    dtype = np.result_type(base, exponent)
     da = db = None
     if needs[0]:
-        shift = _mask((base == 0) & (exponent == 0), dtype)
-        da = g * b * (a + shift) ** (b - 1)
+        da = g * b * where((base == 0) & (exponent == 0), a + 1, a) ** (b - 1)
     if needs[1]:
-        shift = _mask((base == 0) & (exponent >= 0), dtype)
-        db = g * out * log(a + shift)
+        db = g * out * log(where((base == 0) & (exponent >= 0), a + 1, a))
     return da, db
 
 

@@ -674,3 +674,27 @@ def test_relu_of_an_infinite_upstream_gradient(path):
     torch.relu(tx).backward(torch.tensor(seed))
     assert_same(grad, tx.grad)
     np.testing.assert_array_equal(grad, [0.0, 0.0, math.inf, 1.5])
+
+
+@pytest.mark.parametrize("path", ["fast", "reference", "create_graph"])
+def test_tensor_power_at_minus_zero_keeps_the_sign_of_zero(path):
+    # d/dx x^y = y x^(y-1): at x = -0.0, y = -2 that is -2 (-0)^-3 = -2 (-inf) = +inf. The rule's
+    # shift of the base by 0 (where it is not moved to 1) made -0.0 + 0 = +0.0 and gave -inf
+    base = [-0.0, 0.0, -0.0, 0.0, -0.0, -0.0, -0.0]
+    exponent = [-2.0, -2.0, -3.0, -3.0, 0.0, 2.0, -0.5]
+    x, tx = ours_and_theirs(base)
+    e, te = ours_and_theirs(exponent)
+
+    def first_order():
+        y = x**e
+        if path == "create_graph":
+            return [g.data for g in autodiff.grad(y.sum(), [x, e], create_graph=True)]
+        y.sum().backward()
+        return [x.grad, e.grad]
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx, de = backward_on(path, first_order)
+    (tx**te).sum().backward()
+    assert_same(dx, tx.grad)
+    assert_same(de, te.grad)
+    assert dx[0] == math.inf and dx[1] == -math.inf
