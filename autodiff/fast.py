@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import math
 import os
 import sys
 from typing import Any, Callable, Iterator
@@ -482,9 +483,11 @@ def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _linear_vjp(g, out, needs, x, w, b):
     """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows.
-    An X of any other number of axes, (..., in), is taken as its rows (n, in)."""
-    x_rows = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
-    g_rows = g if g.ndim == 2 else g.reshape((-1, g.shape[-1]))
+    An X of any other number of axes, (..., in), is taken as its rows (n, in); n is spelled
+    out, not -1, which numpy cannot work out when in (or out) is 0."""
+    rows = math.prod(x.shape[:-1])
+    x_rows = x if x.ndim == 2 else x.reshape((rows, x.shape[-1]))
+    g_rows = g if g.ndim == 2 else g.reshape((rows, g.shape[-1]))
     if x.__class__ is not np.ndarray:  # create_graph: the same products, on Tensors
         column_sums = g_rows.sum(axis=0)
     else:

@@ -698,3 +698,34 @@ def test_tensor_power_at_minus_zero_keeps_the_sign_of_zero(path):
     assert_same(dx, tx.grad)
     assert_same(de, te.grad)
     assert dx[0] == math.inf and dx[1] == -math.inf
+
+
+LINEAR_EMPTY_SHAPES = [
+    ((2, 3, 0), (0, 2)), ((0,), (0, 2)), ((2, 2, 3), (3, 0)), ((3,), (3, 0)), ((2, 0, 3), (3, 2)),
+]
+
+
+@pytest.mark.parametrize("path", ["fast", "reference", "create_graph"])
+@pytest.mark.parametrize("x_shape, w_shape", LINEAR_EMPTY_SHAPES, ids=str)
+def test_linear_with_an_empty_feature_axis(x_shape, w_shape, path):
+    # x of shape (..., in) is taken as rows (n, in) for dW; reshape((-1, in)) cannot work out n
+    # when in (or out) is 0, and a backward pass through linear raised
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[1:])]
+    ours = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ty = theirs[0] @ theirs[1] + theirs[2]
+    seed = rng.normal(size=tuple(ty.shape))
+    ty.backward(torch.tensor(seed))
+
+    def run():
+        y = autodiff.linear(*ours)
+        if path == "create_graph":
+            return y, [g.data for g in autodiff.grad((y * Tensor(seed)).sum(), ours, create_graph=True)]
+        y.backward(seed)
+        return y, [t.grad for t in ours]
+
+    y, grads = backward_on(path, run)
+    assert_same(y.data, ty)
+    for grad, t in zip(grads, theirs):
+        assert_same(grad, t.grad)
