@@ -205,10 +205,10 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 def _finite_max(a: np.ndarray, axis: Any) -> np.ndarray:
-    """The max along ``axis`` (kept as an axis of size 1), or 0 where that max is not finite:
-    the shift m of e^(a - m). A max of -inf (a slice of all -inf, or an empty one) or +inf
-    is not subtracted, which would make inf - inf = nan of every element."""
-    m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
+    """The largest finite element along ``axis`` (kept as an axis of size 1; 0 where there is
+    none): the shift m of e^(a - m), so that no finite element overflows. An infinite element
+    is not the shift: subtracting it would make inf - inf = nan of every element."""
+    m = np.max(np.where(np.isfinite(a), a, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0)
 
 
@@ -358,7 +358,7 @@ def _log_softmax_vjp(g, out, needs, a, *, axis):
 
 def _logsumexp_vjp(g, out, needs, a, *, axis, keepdims):
     """d/da log sum e^a = e^a / sum e^a = softmax(a), as e^(a - m) / sum e^(a - m) with the
-    forward rule's shift m (the max where it is finite, else 0). So an element of +inf, whose
+    forward rule's shift m (the largest finite element). So an element of +inf, whose
     log-sum-exp is +inf, gives the finite elements 0 (e^a / inf) and itself nan (inf / inf),
     as PyTorch's e^(a - logsumexp(a)) does; softmax(a) is nan everywhere there."""
     e = exp(a - _finite_max(_data(a), axis))

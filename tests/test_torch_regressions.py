@@ -616,11 +616,12 @@ def backward_on(path, fn):
 def test_logsumexp_with_an_infinite_element_gives_the_finite_ones_zero(path):
     # log sum e^a = +inf once an element is +inf; d/da_i = e^a_i / sum e^a is then 0 for a finite
     # a_i (and nan, inf / inf, for the infinite one), as PyTorch. softmax(a), which subtracts the
-    # max, read inf - inf = nan for every element and gave the whole row nan.
+    # max, read inf - inf = nan for every element and gave the whole row nan. (Nor may a huge
+    # finite element overflow e^a for want of a shift: the shift is the largest finite element.)
     inf = math.inf
-    data = [[1.0, inf, 2.0], [inf, inf, 1.0], [-inf, inf, 0.0], [1000.0, -1000.0, 1000.0]]
+    data = [[1.0, inf, 2.0], [inf, inf, 1.0], [-inf, inf, 0.0], [1000.0, -1000.0, 1000.0], [1e300, inf, 1.0]]
     x, tx = ours_and_theirs(data)
-    seed = np.array([2.0, -1.0, 3.0, 0.5])
+    seed = np.array([2.0, -1.0, 3.0, 0.5, 1.0])
     with np.errstate(invalid="ignore"):
         y = x.logsumexp(axis=1)
         if path == "create_graph":
@@ -636,6 +637,7 @@ def test_logsumexp_with_an_infinite_element_gives_the_finite_ones_zero(path):
     np.testing.assert_array_equal(grad[0], [0.0, np.nan, 0.0])
     np.testing.assert_array_equal(grad[2], [0.0, np.nan, 0.0])
     np.testing.assert_array_equal(grad[3], [0.25, 0.0, 0.25])  # still exact for finite logits
+    np.testing.assert_array_equal(grad[4], [0.0, np.nan, 0.0])
 
 
 @pytest.mark.parametrize("path", ["fast", "reference", "create_graph"])
