@@ -281,15 +281,17 @@ def _pow_check(a: float, b: float) -> str | Exception | None:
 
 def _pow_local(a: Any, b: Any, out: Any) -> tuple:
     """d(a^b)/da = b a^(b-1), 0 where a = b = 0 (a^0 = 1 whatever a is);
-    d(a^b)/db = a^b ln a, 0 where a = 0 (as PyTorch), nan where a < 0.
+    d(a^b)/db = a^b ln a, 0 where a = 0 (as PyTorch), nan where a < 0 (ln a is not real).
 
     At a = 0 the formulas read 0 * inf, so there they are evaluated at a base of 1
     instead (as the Tensor rule does): the same 0, and with ``create_graph`` the same
     second derivatives as a Tensor. Elsewhere the formula itself is used, also at b = 0,
-    so that d/db of d/da (= 1/a at b = 0) is not lost."""
+    so that d/db of d/da (= 1/a at b = 0) is not lost. Where a < 0 (or is nan), d/db is
+    a^b * nan, so that with ``create_graph`` its own derivatives are nan too (as a Tensor's
+    and PyTorch's), not the 0 of a constant."""
     base, exponent = _data(a), _data(b)
     d_base = b * (a + 1.0) ** (b - 1) if base == 0 and exponent == 0 else b * a ** (b - 1)
-    d_exponent = out * log(a) if base > 0 else (out * log(a + 1.0) if base == 0 else math.nan)
+    d_exponent = out * log(a) if base > 0 else (out * log(a + 1.0) if base == 0 else out * math.nan)
     return d_base, d_exponent
 
 

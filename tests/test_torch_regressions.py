@@ -677,3 +677,24 @@ def test_a_division_by_zero_outside_a_derivative_rule_still_raises():
         0.5 / x
     with pytest.raises(ZeroDivisionError, match="0 raised to a negative power"):
         x**-0.5
+
+
+@pytest.mark.parametrize("base, exponent", [(-2.0, 1.0), (-2.0, 2.0), (-1.5, 3.0), (-1.0, 0.0), (math.nan, 2.0)])
+def test_the_power_rule_at_a_negative_base_has_nan_second_derivatives_in_the_exponent(base, exponent):
+    # d/dy x^y = x^y ln x is nan for x < 0 (ln x is not real); it was a constant nan, whose
+    # own derivatives were 0: d2/dy2 was 0 where PyTorch and a Tensor give nan
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (base, exponent))
+    tgx, tgy = torch.autograd.grad(tx**ty, [tx, ty], create_graph=True)
+    (thyy,) = torch.autograd.grad(tgy, [ty])
+    ours = power_hessian(make_value, base, exponent)
+    with np.errstate(invalid="ignore"):
+        tensor = power_hessian(make_tensor, base, exponent)
+    assert same_floats(ours[:2], (tgx.item(), tgy.item())) and math.isnan(ours[1])
+    assert math.isnan(ours[2][1][1]) and math.isnan(thyy.item())
+    assert math.isnan(ours[2][1][0])  # d/dx of the nan d/dy (PyTorch: -1 at y = 0, its masking)
+    assert same_floats([*ours[:2], *ours[2][0], *ours[2][1]], [*tensor[:2], *tensor[2][0], *tensor[2][1]])
+    # with a constant base, (-2) ** y
+    y = Value(exponent)
+    (d1,) = autodiff.grad(base**y, [y], create_graph=True)
+    (d2,) = autodiff.grad(d1, [y])
+    assert math.isnan(d1.data) and math.isnan(d2.data)
