@@ -177,3 +177,26 @@ def scope(name: str, owner: Any = None) -> Iterator[Scope]:
         yield inner
     finally:
         thread_state()[1] = previous
+
+
+# Whether a division by zero (x / 0, 0 ** -c) of Values gives +-inf or nan, as in IEEE
+# arithmetic, instead of raising ZeroDivisionError: only while a derivative rule builds its
+# graph (``Value.local_derivatives(create_graph=True)``), where sqrt'(0) = 0.5 / 0 is the
+# infinite derivative a plain backward pass gives too. Per thread, as the recording state.
+_ieee_division: "contextvars.ContextVar[bool]" = contextvars.ContextVar("autodiff_ieee_division", default=False)
+
+
+def ieee_division_allowed() -> bool:
+    """True inside :func:`ieee_division` (in this thread)."""
+    return _ieee_division.get()
+
+
+@contextlib.contextmanager
+def ieee_division() -> Iterator[None]:
+    """Inside the block, a Value divided by zero, or 0 raised to a negative power, is +-inf
+    (nan for 0 / 0), as in IEEE arithmetic and PyTorch, instead of a ZeroDivisionError."""
+    token = _ieee_division.set(True)
+    try:
+        yield
+    finally:
+        _ieee_division.reset(token)

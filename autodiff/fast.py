@@ -193,16 +193,17 @@ def _add_affine_contributions(inputs: tuple, g: float) -> None:
 
 def _op_nodes(root: Value) -> list:
     """The op nodes ``root`` depends on, each after the op nodes among its parents, their
-    gradients reset to 0.0 on the way (the reference sets None, "not computed yet", then
-    assigns the first contribution: the same number), and any leaf gradient set to None
-    by hand made 0.0 (so that every parent's ``grad += contribution`` works).
+    gradients reset to -0.0 on the way (the reference sets None, "not computed yet", then
+    assigns the first contribution: the same number, since -0.0 + c is c bit for bit, a
+    -0.0 contribution included, where 0.0 + -0.0 would be 0.0), and any leaf gradient set
+    to None by hand made -0.0 (so that every parent's ``grad += contribution`` works).
 
     Depth-first with an explicit stack: a node is pushed to be visited; a visit pushes
     ``(node,)``, "place it", then its unvisited op parents, which are therefore placed
     first. A node pushed twice is visited once (the later push is popped first).
 
     Visited nodes are told apart by their gradient rather than kept in a set: the walk
-    makes a float 0.0 of its own (a new object, which no node can hold yet) and sets each
+    makes a float -0.0 of its own (a new object, which no node can hold yet) and sets each
     visited node's gradient to that very object, so "visited?" is ``node.grad is zero``.
     A set of tens of thousands of nodes costs a hash and a table entry per node, and
     the table outgrows the processor's caches; the gradient is in the node, read anyway.
@@ -213,7 +214,7 @@ def _op_nodes(root: Value) -> list:
     order: list = []
     if root._op is None:
         return order
-    zero = float("0")  # a new float object (float(str) makes one each call), this walk's mark
+    zero = float("-0")  # a new float object (float(str) makes one each call), this walk's mark
     clock = edits.clock
     edited = False
     stack: list = [root]
@@ -234,19 +235,19 @@ def _op_nodes(root: Value) -> list:
                     if p.grad is not zero:
                         stack.append(p)
                 elif p.grad is None:
-                    p.grad = 0.0
+                    p.grad = -0.0
             continue
         if b is not None:
             if b._op is not None:
                 if b.grad is not zero:
                     stack.append(b)
             elif b.grad is None:
-                b.grad = 0.0
+                b.grad = -0.0
         if a._op is not None:
             if a.grad is not zero:
                 stack.append(a)
         elif a.grad is None:
-            a.grad = 0.0
+            a.grad = -0.0
     if edited:
         _check_edits(order)
     return order

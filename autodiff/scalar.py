@@ -62,12 +62,23 @@ def _cos(x: float) -> float:
 
 
 def _pow(a: float, b: float) -> float:
-    """a ** b, with overflow giving +-inf (IEEE) instead of raising."""
+    """a ** b, with overflow giving +-inf (IEEE) instead of raising; so does 0 to a negative
+    power, which gets this far only inside ``context.ieee_division()``."""
     try:
         return a**b
-    except OverflowError:
-        with np.errstate(over="ignore"):
+    except (OverflowError, ZeroDivisionError):
+        with np.errstate(over="ignore", divide="ignore"):
             return float(np.float64(a) ** b)
+
+
+def _div(a: float, b: float) -> float:
+    """a / b; a division by zero, which gets this far only inside ``context.ieee_division()``,
+    gives +-inf (nan for 0 / 0) as in IEEE arithmetic."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(a) / b)
 
 
 def _data(x: Any) -> float:
@@ -250,7 +261,7 @@ MUL = Op("*", operator.mul, lambda a, b, out: (b, a), symbol="*")
 # a / b:  d/da = 1/b, d/db = -a/b^2 = -out/b  (its own rule, so the graph shows one "/" node)
 DIV = Op(
     "/",
-    operator.truediv,
+    _div,
     lambda a, b, out: (1 / b, -out / b),
     check=lambda a, b: "division by zero" if b == 0 else None,
     error=ZeroDivisionError,
@@ -270,15 +281,17 @@ def _pow_check(a: float, b: float) -> str | Exception | None:
 
 def _pow_local(a: Any, b: Any, out: Any) -> tuple:
     """d(a^b)/da = b a^(b-1), 0 where a = b = 0 (a^0 = 1 whatever a is);
-    d(a^b)/db = a^b ln a, 0 where a = 0 (as PyTorch), nan where a < 0.
+    d(a^b)/db = a^b ln a, 0 where a = 0 (as PyTorch), nan where a < 0 (ln a is not real).
 
     At a = 0 the formulas read 0 * inf, so there they are evaluated at a base of 1
     instead (as the Tensor rule does): the same 0, and with ``create_graph`` the same
     second derivatives as a Tensor. Elsewhere the formula itself is used, also at b = 0,
-    so that d/db of d/da (= 1/a at b = 0) is not lost."""
+    so that d/db of d/da (= 1/a at b = 0) is not lost. Where a < 0 (or is nan), d/db is
+    a^b * nan, so that with ``create_graph`` its own derivatives are nan too (as a Tensor's
+    and PyTorch's), not the 0 of a constant."""
     base, exponent = _data(a), _data(b)
     d_base = b * (a + 1.0) ** (b - 1) if base == 0 and exponent == 0 else b * a ** (b - 1)
-    d_exponent = out * log(a) if base > 0 else (out * log(a + 1.0) if base == 0 else math.nan)
+    d_exponent = out * log(a) if base > 0 else (out * log(a + 1.0) if base == 0 else out * math.nan)
     return d_base, d_exponent
 
 
@@ -723,12 +736,26 @@ class Value:
         (with ``create_graph``, so that the derivative is itself a graph).
 
         Where float arithmetic raises (1/0 in sqrt'(0), an overflowing power), the rule is
-        run again in IEEE arithmetic, which gives inf or nan as PyTorch does."""
+        run again in IEEE arithmetic, which gives inf or nan as PyTorch does. With
+        ``create_graph`` the rule runs on Values inside ``context.ieee_division()``, so
+        there too a division by zero is +-inf (sqrt'(0) = 0.5 / 0 = inf, a node whose own
+        derivative is -inf, as in PyTorch) rather than the forward pass's ZeroDivisionError;
+        any other error of the rule names the op and this node."""
         op = self._op
         if op is None:
             return ()
         if create_graph:
-            return tuple(op.local(*self.parents, self))
+            parents = self.parents
+            try:
+                with context.ieee_division():
+                    return tuple(op.local(*parents, self))
+            except (ArithmeticError, ValueError) as error:
+                inputs = ", ".join(_describe(p) for p in parents)
+                node = f" (the node {self.label!r})" if self.label else ""
+                raise type(error)(
+                    f"{op.name}({inputs}){node}: its derivative rule failed while building the "
+                    f"derivative's graph (create_graph=True): {error}"
+                ) from error
         data = [p.data for p in self.parents]
         try:
             return tuple(op.local(*data, self.data))
@@ -752,11 +779,14 @@ class Value:
 
 
 def _check_domain(op: Op, parents: list, data: list) -> None:
-    """Raise op's domain error, if its check finds one, naming the inputs."""
+    """Raise op's domain error, if its check finds one, naming the inputs (except a division
+    by zero inside ``context.ieee_division()``, whose forward rule then gives +-inf)."""
     problem = op.check(*data)
     if problem is not None:
-        inputs = ", ".join(_describe(p) for p in parents)
         error = type(problem) if isinstance(problem, Exception) else op.error
+        if error is ZeroDivisionError and context.ieee_division_allowed():
+            return  # a derivative's graph at a point where it is infinite: IEEE +-inf
+        inputs = ", ".join(_describe(p) for p in parents)
         raise error(f"{op.name}({inputs}): {problem}")
 
 

@@ -731,3 +731,100 @@ def test_linear_with_an_empty_feature_axis(x_shape, w_shape, path):
     assert_same(y.data, ty)
     for grad, t in zip(grads, theirs):
         assert_same(grad, t.grad)
+
+
+# -- create_graph where a derivative is infinite (sqrt'(0) = 0.5 / 0) ---------------------------
+
+def same_floats(ours, theirs):
+    """Equal, inf and nan where PyTorch has them (and a zero of either sign)."""
+    return all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(ours, theirs, strict=True))
+
+
+INFINITE_SLOPES = {  # name: (on a Value or a Tensor, on a torch tensor, points)
+    "sqrt": (lambda v: v.sqrt(), torch.sqrt, [0.0, -0.0]),
+    "x**0.5": (lambda v: v**0.5, lambda t: t**0.5, [0.0]),
+    "x**0.3": (lambda v: v**0.3, lambda t: t**0.3, [0.0]),
+    "x**0.999": (lambda v: v**0.999, lambda t: t**0.999, [0.0]),
+    "sqrt(x*x)": (lambda v: (v * v).sqrt(), lambda t: (t * t).sqrt(), [0.0, 1e-300, -1e-300]),
+    "tanh(sqrt(x))": (lambda v: v.sqrt().tanh(), lambda t: t.sqrt().tanh(), [0.0]),
+}
+
+
+@pytest.mark.parametrize("path", ["fast", "reference"])
+@pytest.mark.parametrize("name", sorted(INFINITE_SLOPES))
+def test_create_graph_where_the_derivative_is_infinite(name, path):
+    # The plain backward pass gives inf there (IEEE arithmetic, as PyTorch); create_graph
+    # raised ZeroDivisionError while building 0.5 / 0 (sqrt) or 0 ** -0.5 (x ** 0.5), with a
+    # message naming neither the op nor why. Now it builds the graph in IEEE arithmetic too.
+    ours, theirs, points = INFINITE_SLOPES[name]
+    for point in points:
+        t = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+        (t1,) = torch.autograd.grad(theirs(t), [t], create_graph=True)
+        (t2,) = torch.autograd.grad(t1, [t])
+        expected = (t1.item(), t2.item())
+        with autodiff.fast.reference() if path == "reference" else _installed():
+            x = Value(point, "x")
+            (d1,) = autodiff.grad(ours(x), [x], create_graph=True)
+            (d2,) = autodiff.grad(d1, [x])
+            plain = Value(point)
+            ours(plain).backward()
+        assert same_floats((d1.data, d2.data), expected), (point, d1.data, d2.data, expected)
+        assert same_floats((plain.grad,), (d1.data,))
+        # a Tensor at the same point agrees
+        x = Tensor(point, requires_grad=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            (e1,) = autodiff.grad(ours(x), [x], create_graph=True)
+            (e2,) = autodiff.grad(e1, [x])
+        assert same_floats((float(e1.data), float(e2.data)), expected)
+
+
+@pytest.mark.parametrize("exponent", [0.5, 0.3, 1e-300])
+def test_create_graph_of_zero_to_a_power_below_one(exponent):
+    # d/dx x^y = y x^(y-1) is inf at x = 0 for 0 < y < 1: built as 0 ** (y - 1), which
+    # raised ZeroDivisionError with create_graph, also for a constant base (0 ** y)
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.0, exponent))
+    tg = torch.autograd.grad(tx**ty, [tx, ty], create_graph=True)
+    th = [[float(h) for h in torch.autograd.grad(g, [tx, ty], retain_graph=True)] for g in tg]
+    ours = power_hessian(make_value, 0.0, exponent)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tensor = power_hessian(make_tensor, 0.0, exponent)
+    assert same_floats(ours[:2], (tg[0].item(), tg[1].item())) and ours[:2] == (math.inf, 0.0)
+    assert same_floats([*ours[2][0], ours[2][1][0]], [*th[0], th[1][0]])  # -inf, nan, nan
+    # d2/dy2 of 0^y = 0 for y > 0 is 0 (the base-0 rule); PyTorch's nan is its 0 * ln 0
+    assert ours[2][1][1] == 0.0 and math.isnan(th[1][1])
+    assert same_floats([*ours[:2], *ours[2][0], *ours[2][1]], [*tensor[:2], *tensor[2][0], *tensor[2][1]])
+    y = Value(exponent)
+    (d1,) = autodiff.grad(0.0**y, [y], create_graph=True)
+    (d2,) = autodiff.grad(d1, [y])
+    assert (d1.data, d2.data) == (0.0, 0.0)
+
+
+def test_a_division_by_zero_outside_a_derivative_rule_still_raises():
+    # the IEEE arithmetic is for building a derivative's graph only: the forward pass refuses
+    x = Value(0.0, "x")
+    autodiff.grad(autodiff.grad(x.sqrt(), [x], create_graph=True)[0], [x])
+    with pytest.raises(ZeroDivisionError, match=r"/\(0.5, 'x'=0.0\): division by zero"):
+        0.5 / x
+    with pytest.raises(ZeroDivisionError, match="0 raised to a negative power"):
+        x**-0.5
+
+
+@pytest.mark.parametrize("base, exponent", [(-2.0, 1.0), (-2.0, 2.0), (-1.5, 3.0), (-1.0, 0.0), (math.nan, 2.0)])
+def test_the_power_rule_at_a_negative_base_has_nan_second_derivatives_in_the_exponent(base, exponent):
+    # d/dy x^y = x^y ln x is nan for x < 0 (ln x is not real); it was a constant nan, whose
+    # own derivatives were 0: d2/dy2 was 0 where PyTorch and a Tensor give nan
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (base, exponent))
+    tgx, tgy = torch.autograd.grad(tx**ty, [tx, ty], create_graph=True)
+    (thyy,) = torch.autograd.grad(tgy, [ty])
+    ours = power_hessian(make_value, base, exponent)
+    with np.errstate(invalid="ignore"):
+        tensor = power_hessian(make_tensor, base, exponent)
+    assert same_floats(ours[:2], (tgx.item(), tgy.item())) and math.isnan(ours[1])
+    assert math.isnan(ours[2][1][1]) and math.isnan(thyy.item())
+    assert math.isnan(ours[2][1][0])  # d/dx of the nan d/dy (PyTorch: -1 at y = 0, its masking)
+    assert same_floats([*ours[:2], *ours[2][0], *ours[2][1]], [*tensor[:2], *tensor[2][0], *tensor[2][1]])
+    # with a constant base, (-2) ** y
+    y = Value(exponent)
+    (d1,) = autodiff.grad(base**y, [y], create_graph=True)
+    (d2,) = autodiff.grad(d1, [y])
+    assert math.isnan(d1.data) and math.isnan(d2.data)

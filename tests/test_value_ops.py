@@ -186,3 +186,25 @@ def test_second_derivatives_against_pytorch(op):
         (g2,) = torch.autograd.grad(g1, [t])
         assert d1.data == pytest.approx(g1.item(), rel=1e-10)
         assert d2.data == pytest.approx(g2.item(), rel=1e-9, abs=1e-12)
+
+
+def test_a_derivative_rule_that_fails_with_create_graph_names_the_op_and_the_node():
+    # x ln x - x, whose derivative ln x a rule of one's own writes with autodiff's log: at
+    # x = 0 the forward is 0, but the derivative's graph needs log(0), which the log op
+    # refuses; the error says which op's rule failed, at which node, and why
+    from autodiff.scalar import log
+
+    xlogx = autodiff.Op("xlogx", forward=lambda a: a * math.log(a) - a if a > 0 else 0.0, local=lambda a, out: (log(a),))
+    x = Value(0.0, "x")
+    y = xlogx(x)
+    y.label = "y"
+    with pytest.raises(ValueError) as caught:
+        autodiff.grad(y, [x], create_graph=True)
+    message = str(caught.value)
+    assert message.startswith("xlogx('x'=0.0) (the node 'y'): its derivative rule failed while building")
+    assert "create_graph=True" in message and "log('x'=0.0): log needs a positive input" in message
+    # at a point where the rule works, the same op gives ln x and its derivative 1/x
+    x = Value(2.0)
+    (d1,) = autodiff.grad(xlogx(x), [x], create_graph=True)
+    (d2,) = autodiff.grad(d1, [x])
+    assert (d1.data, d2.data) == (math.log(2.0), 0.5)
