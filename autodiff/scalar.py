@@ -334,8 +334,10 @@ ABS = Op("abs", abs, lambda a, out: (_sign(a),))
 TANH = Op("tanh", math.tanh, lambda a, out: (1 - out * out,))
 # sigma(a) = 1 / (1 + e^-a):  d/da = sigma(a)(1 - sigma(a)) = out (1 - out)
 SIGMOID = Op("sigmoid", _sigmoid, lambda a, out: (out * (1 - out),))
-# max(0, a):  d/da = 1 if a > 0 else 0
-RELU = Op("relu", lambda a: 0.0 if a <= 0 else a, lambda a, out: (1.0 if a > 0 else 0.0,))
+# max(0, a):  d/da = 0 if a <= 0 else 1 (1 at a nan input too, which passes the gradient on,
+# as a Tensor's relu and PyTorch's). The chain rule here is upstream x local, so an infinite
+# upstream gradient at a <= 0 gives inf x 0 = nan, where the Tensor rule chooses 0, as PyTorch.
+RELU = Op("relu", lambda a: 0.0 if a <= 0 else a, lambda a, out: (0.0 if a <= 0 else 1.0,))
 # sin a:  d/da = cos a
 SIN = Op("sin", _sin, lambda a, out: (cos(a),))
 # cos a:  d/da = -sin a

@@ -828,3 +828,17 @@ def test_the_power_rule_at_a_negative_base_has_nan_second_derivatives_in_the_exp
     (d1,) = autodiff.grad(base**y, [y], create_graph=True)
     (d2,) = autodiff.grad(d1, [y])
     assert math.isnan(d1.data) and math.isnan(d2.data)
+
+
+def test_value_relu_at_nan_passes_the_gradient_on_as_a_tensors_and_pytorchs():
+    points = [-1.0, 0.0, 2.0, math.nan]
+    for point in points:
+        x = Value(point)
+        (x.relu() * 3.0).backward()
+        with autodiff.fast.reference():
+            r = Value(point)
+            (r.relu() * 3.0).backward()
+        t, tt = ours_and_theirs(point)
+        (t.relu() * 3.0).backward()
+        (torch.relu(tt) * 3.0).backward()
+        assert x.grad == r.grad == float(t.grad) == float(tt.grad), point
