@@ -362,12 +362,13 @@ def _leaky_relu(negative_slope: float) -> Op:
 
 @functools.lru_cache(maxsize=OP_CACHE_SIZE)
 def _elu(alpha: float) -> Op:
-    """a if a > 0 else alpha (e^a - 1):  d/da = 1 if a > 0 else alpha e^a = out + alpha."""
+    """a if a > 0 else alpha (e^a - 1):  d/da = alpha e^a = out + alpha if a <= 0 else 1
+    (1 at a nan input, which passes the gradient on, as PyTorch)."""
     checks.real(alpha, "elu", "alpha")
     return Op(
         "elu",
         lambda a: a if a > 0 else alpha * math.expm1(a),
-        lambda a, out: (1.0 if a > 0 else out + alpha,),
+        lambda a, out: (out + alpha if a <= 0 else 1.0,),
     )
 
 

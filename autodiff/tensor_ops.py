@@ -444,7 +444,7 @@ LEAKY_RELU = TensorOp(
 ELU = TensorOp(
     "elu",
     lambda a, *, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
-    lambda g, out, needs, a, *, alpha: (g * where(_data(a) > 0, 1.0, out + alpha),),
+    lambda g, out, needs, a, *, alpha: (g * where(_data(a) <= 0, out + alpha, 1.0),),  # 1 at nan, as PyTorch
 )
 ERF = TensorOp("erf", _erf, lambda g, out, needs, a: (g * TWO_OVER_SQRT_PI * exp(-(a * a)),))
 GELU = TensorOp("gelu", lambda a: 0.5 * a * (1 + _erf(a / SQRT_2)), _gelu_vjp)

@@ -830,15 +830,23 @@ def test_the_power_rule_at_a_negative_base_has_nan_second_derivatives_in_the_exp
     assert math.isnan(d1.data) and math.isnan(d2.data)
 
 
-def test_value_relu_at_nan_passes_the_gradient_on_as_a_tensors_and_pytorchs():
-    points = [-1.0, 0.0, 2.0, math.nan]
-    for point in points:
+ACTIVATIONS_AT_A_KINK = {  # name: (ours on a Value or a Tensor, PyTorch's)
+    "relu": (lambda x: x.relu(), torch.relu),
+    "elu": (lambda x: x.elu(), torch.nn.functional.elu),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS_AT_A_KINK))
+def test_relu_and_elu_at_nan_pass_the_gradient_on_in_both_engines_as_pytorch(name):
+    ours, theirs = ACTIVATIONS_AT_A_KINK[name]
+    for point in [-1.0, 0.0, 2.0, math.nan]:
         x = Value(point)
-        (x.relu() * 3.0).backward()
+        (ours(x) * 3.0).backward()
         with autodiff.fast.reference():
             r = Value(point)
-            (r.relu() * 3.0).backward()
+            (ours(r) * 3.0).backward()
         t, tt = ours_and_theirs(point)
-        (t.relu() * 3.0).backward()
-        (torch.relu(tt) * 3.0).backward()
-        assert x.grad == r.grad == float(t.grad) == float(tt.grad), point
+        (ours(t) * 3.0).backward()
+        (theirs(tt) * 3.0).backward()
+        assert x.grad == r.grad, point
+        assert x.grad == pytest.approx(float(tt.grad), rel=1e-15) == float(t.grad), point
