@@ -735,6 +735,7 @@ def test_linear_with_an_empty_feature_axis(x_shape, w_shape, path):
 
 # -- create_graph where a derivative is infinite (sqrt'(0) = 0.5 / 0) ---------------------------
 
+
 def same_floats(ours, theirs):
     """Equal, inf and nan where PyTorch has them (and a zero of either sign)."""
     return all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(ours, theirs, strict=True))
@@ -830,15 +831,15 @@ def test_the_power_rule_at_a_negative_base_has_nan_second_derivatives_in_the_exp
     assert math.isnan(d1.data) and math.isnan(d2.data)
 
 
-ACTIVATIONS_AT_A_KINK = {  # name: (ours on a Value or a Tensor, PyTorch's)
+ACTIVATIONS_AT_NAN = {  # name: (ours on a Value or a Tensor, PyTorch's)
     "relu": (lambda x: x.relu(), torch.relu),
     "elu": (lambda x: x.elu(), torch.nn.functional.elu),
 }
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS_AT_A_KINK))
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS_AT_NAN))
 def test_relu_and_elu_at_nan_pass_the_gradient_on_in_both_engines_as_pytorch(name):
-    ours, theirs = ACTIVATIONS_AT_A_KINK[name]
+    ours, theirs = ACTIVATIONS_AT_NAN[name]
     for point in [-1.0, 0.0, 2.0, math.nan]:
         x = Value(point)
         (ours(x) * 3.0).backward()
