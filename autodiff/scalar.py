@@ -61,14 +61,21 @@ def _cos(x: float) -> float:
     return math.cos(x) if math.isfinite(x) else math.nan
 
 
+def _in_ieee_arithmetic(rule: Callable[..., Any], *numbers: float) -> Any:
+    """``rule(*numbers)`` on float64 numbers, where 1/0 is inf, 0/0 nan and an overflow inf
+    (IEEE arithmetic, as numpy and PyTorch), instead of Python's ZeroDivisionError or
+    OverflowError."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return rule(*[np.float64(x) for x in numbers])
+
+
 def _pow(a: float, b: float) -> float:
     """a ** b, with overflow giving +-inf (IEEE) instead of raising; so does 0 to a negative
     power, which gets this far only inside ``context.ieee_division()``."""
     try:
         return a**b
     except (OverflowError, ZeroDivisionError):
-        with np.errstate(over="ignore", divide="ignore"):
-            return float(np.float64(a) ** b)
+        return float(_in_ieee_arithmetic(operator.pow, a, b))
 
 
 def _div(a: float, b: float) -> float:
@@ -77,8 +84,7 @@ def _div(a: float, b: float) -> float:
     try:
         return a / b
     except ZeroDivisionError:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.float64(a) / b)
+        return float(_in_ieee_arithmetic(operator.truediv, a, b))
 
 
 def _data(x: Any) -> float:
@@ -763,9 +769,7 @@ class Value:
         try:
             return tuple(op.local(*data, self.data))
         except (ZeroDivisionError, OverflowError):
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                ieee = op.local(*[np.float64(x) for x in data], np.float64(self.data))
-                return tuple(float(v) for v in ieee)
+            return tuple(float(v) for v in _in_ieee_arithmetic(op.local, *data, self.data))
 
     def vjp(self, upstream: Any, create_graph: bool = False) -> tuple:
         """The chain rule on each parent edge: ``upstream × local`` for each parent."""
