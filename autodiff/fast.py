@@ -486,9 +486,10 @@ def _linear_vjp(g, out, needs, x, w, b):
     """Z = X W + b:  dX = G W^T, dW = X^T G, db = G summed over the rows.
     An X of any other number of axes, (..., in), is taken as its rows (n, in); n is spelled
     out, not -1, which numpy cannot work out when in (or out) is 0."""
-    rows = math.prod(x.shape[:-1])
-    x_rows = x if x.ndim == 2 else x.reshape((rows, x.shape[-1]))
-    g_rows = g if g.ndim == 2 else g.reshape((rows, g.shape[-1]))
+    x_rows, g_rows = x, g
+    if x.ndim != 2:
+        rows = math.prod(x.shape[:-1])
+        x_rows, g_rows = x.reshape((rows, x.shape[-1])), g.reshape((rows, g.shape[-1]))
     if x.__class__ is not np.ndarray:  # create_graph: the same products, on Tensors
         column_sums = g_rows.sum(axis=0)
     else:
