@@ -112,18 +112,22 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
+        """The array's shape, a tuple of ints (``()`` for a 0-d tensor)."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes, ``len(shape)``."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements, the product of ``shape``."""
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype:
+        """The array's numpy dtype (float64 unless made from a float32 array)."""
         return self.data.dtype
 
     def numpy(self) -> np.ndarray:
@@ -223,6 +227,7 @@ class Tensor:
         return ops.LOG(self)
 
     def sqrt(self) -> "Tensor":
+        """sqrt(x), derivative 1 / (2 sqrt(x)) (nan below 0, inf slope at 0, as numpy and PyTorch)."""
         return ops.SQRT(self)
 
     def abs(self) -> "Tensor":
@@ -232,6 +237,7 @@ class Tensor:
     __abs__ = abs
 
     def tanh(self) -> "Tensor":
+        """tanh x, derivative 1 - tanh^2 x."""
         return ops.TANH(self)
 
     def sin(self) -> "Tensor":
@@ -298,9 +304,13 @@ class Tensor:
         return tuple(int(a) for a in axis) if isinstance(axis, tuple) else int(axis)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        """The sum of all elements, or along ``axis`` (an int or a tuple of them); the gradient
+        is the upstream one copied back over the summed axes."""
         return ops.SUM(self, axis=self._axis(axis, "sum"), keepdims=checks.flag(keepdims, "sum", "keepdims"))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        """The mean of all elements, or along ``axis``: the sum divided by the n elements averaged,
+        so each element's gradient is the upstream one divided by n."""
         return ops.MEAN(self, axis=self._axis(axis, "mean"), keepdims=checks.flag(keepdims, "mean", "keepdims"))
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
@@ -330,6 +340,8 @@ class Tensor:
     # -- shape ------------------------------------------------------------------------
 
     def reshape(self, *shape: Any) -> "Tensor":
+        """The same elements in a new shape (``t.reshape(2, 3)`` or ``t.reshape((2, 3))``, one -1
+        allowed); the gradient is reshaped back. A shape that does not fit is a ValueError."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         try:
             self.data.reshape(shape)  # a view: checks the shape without copying
@@ -354,6 +366,7 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
+        """The axes reversed, ``transpose()`` (for a matrix, its transpose)."""
         return self.transpose()
 
     def __getitem__(self, index: Any) -> "Tensor":
