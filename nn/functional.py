@@ -140,8 +140,10 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
 
     ``target`` holds class indices, shape (N,): then the loss is -log softmax(s)_y,
     the log-probability of the true class; or one-hot / probability rows, shape (N, C).
-    One node (``autodiff.softmax_cross_entropy``) whose gradient is softmax(s) - y,
-    computed through log-softmax, so logits of ±1000 give finite losses and gradients.
+    One node (``autodiff.softmax_cross_entropy``) whose gradient per row is
+    softmax(s)·Σ_c y_c - y, which is softmax(s) - y for a one-hot or probability row
+    (divided by N for ``"mean"``), computed through log-softmax, so logits of ±1000 give
+    finite losses and gradients.
     """
     check_reduction(reduction, "cross_entropy")
     if _on_values(input, target, "cross_entropy"):
