@@ -17,6 +17,11 @@ class Sequential(Module):
 
     def __init__(self, *modules: Module) -> None:
         for i, module in enumerate(modules):
+            if isinstance(module, type) and issubclass(module, Module):
+                raise TypeError(
+                    f"Sequential: modules[{i}] is the class {module.__name__}, not a module made from it: "
+                    f"write {module.__name__}() (with its arguments, if it takes any)"
+                )
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential: modules[{i}] must be a Module, got {type(module).__name__}")
             setattr(self, str(i), module)

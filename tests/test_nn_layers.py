@@ -108,6 +108,12 @@ def test_sequential_applies_in_order_and_indexes_like_a_list():
         nn.Sequential(first, np.tanh)
 
 
+def test_sequential_given_a_layer_class_instead_of_a_layer_says_to_call_it():
+    # a common slip: nn.ReLU for nn.ReLU(); the message named only "type"
+    with pytest.raises(TypeError, match=r"modules\[1\] is the class ReLU, not a module made from it: write ReLU\(\)"):
+        nn.Sequential(nn.Linear(2, 2, rng=0), nn.ReLU)
+
+
 def test_repr_is_pytorch_like():
     model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.LeakyReLU(0.1), nn.Dropout(0.25), nn.BatchNorm1d(3))
     assert repr(model) == (
