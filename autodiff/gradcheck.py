@@ -72,7 +72,9 @@ def gradcheck(
 
     An element passes when |analytic - numeric| <= atol + rtol |numeric|. Otherwise
     raises :class:`GradcheckError` naming the worst input element, with both values.
-    ``fn`` must return a single number (a Value, or a one-element Tensor).
+    ``fn`` must return a single number (a Value, or a one-element Tensor). Check in float64
+    (Values always are): a float32 input's 7 digits are too few for a central difference,
+    and a failure on one says so.
     """
     checks.function(fn, "gradcheck", "fn")
     if not isinstance(inputs, (list, tuple)):
@@ -101,5 +103,21 @@ def gradcheck(
                     f"(|difference| {abs(a - n):.3g} > atol + rtol*|numeric| = {atol + rtol * abs(n):.3g})",
                 )
     if worst is not None:
-        raise GradcheckError("gradient check failed: " + worst[1])
+        raise GradcheckError("gradient check failed: " + worst[1] + _low_precision_note(inputs, eps))
     return True
+
+
+def _low_precision_note(inputs: Sequence[Any], eps: float) -> str:
+    """Why a check of float32 (or float16) inputs fails for a right gradient too: their
+    round-off, about 1e-7 of f, divided by 2 eps, swamps the difference; "" for float64."""
+    low = [
+        f"input {i} is {dtype}"
+        for i, dtype in enumerate(np.asarray(node.data).dtype for node in inputs)
+        if dtype.kind == "f" and dtype.itemsize < 8
+    ]
+    if not low:
+        return ""
+    return (
+        f"; but {', '.join(low)}: too few digits for a central difference with eps={eps:g}, "
+        "so the numeric side is mostly round-off; check a float64 copy (x.data.astype(np.float64))"
+    )

@@ -425,6 +425,20 @@ def test_gradcheck_passes_on_tensors_and_names_the_worst_element_when_wrong():
     np.testing.assert_array_equal(x.data, [[0.2, -0.5], [1.0, 0.7]])
 
 
+def test_gradcheck_of_a_float32_input_says_its_precision_is_the_problem():
+    # d/da sum(a²) = 2a is right, but in float32 the central difference is 3.81 for 4.0: the
+    # failure must say that the input's dtype is why, not leave a right rule looking wrong
+    a = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    with pytest.raises(autodiff.GradcheckError, match=r"input 0 is float32: too few digits.*float64"):
+        autodiff.gradcheck(lambda t: (t * t).sum(), [a])
+    assert autodiff.gradcheck(lambda t: (t * t).sum(), [Tensor(a.data.astype(np.float64), requires_grad=True)])
+    # a float64 failure carries no such note
+    wrong = autodiff.TensorOp("wrong_square", np.square, lambda g, out, needs, x: (3 * g * x,))
+    with pytest.raises(autodiff.GradcheckError) as failure:
+        autodiff.gradcheck(lambda t: wrong(t).sum(), [Tensor(np.array([1.0, 2.0]), requires_grad=True)])
+    assert "float" not in str(failure.value)
+
+
 def test_gradcheck_needs_a_single_number():
     x = Tensor(np.ones(3), requires_grad=True)
     with pytest.raises((ValueError, RuntimeError), match=r"shape \(3,\)"):
