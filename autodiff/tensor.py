@@ -493,7 +493,13 @@ def _constant(x: Any, op: TensorOp, inputs: Sequence[Any]) -> Tensor:
         return Tensor(np.asarray(x, dtype=_dtype_of(inputs)))
     elif not isinstance(x, (list, tuple)):
         types = " and ".join(f"'{type(i).__name__}'" for i in inputs)
-        raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types}")
+        mixed = (
+            ": a Value (the scalar engine's node) and a Tensor cannot be in one graph; "
+            "use Tensor(v.data) for a constant, or keep to one engine"
+            if any(type(i).__name__ == "Value" for i in inputs)
+            else ""
+        )
+        raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types}{mixed}")
     return Tensor(_as_array(x, f"Tensor {op.symbol or op.name}"))
 
 

@@ -439,6 +439,13 @@ def test_gradcheck_of_a_float32_input_says_its_precision_is_the_problem():
     assert "float" not in str(failure.value)
 
 
+def test_a_value_in_a_tensor_op_is_refused_saying_the_engines_do_not_mix():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    for mixed in (lambda: t + autodiff.Value(1.0), lambda: t * autodiff.Value(2.0, "w")):
+        with pytest.raises(TypeError, match=r"'Tensor' and 'Value': a Value .* and a Tensor cannot be in one graph"):
+            mixed()
+
+
 def test_gradcheck_needs_a_single_number():
     x = Tensor(np.ones(3), requires_grad=True)
     with pytest.raises((ValueError, RuntimeError), match=r"shape \(3,\)"):
