@@ -20,6 +20,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import checks, context, edits, engine
+from .scalar import Value
 from . import tensor_ops as ops
 from .tensor_ops import TensorOp
 
@@ -496,7 +497,7 @@ def _constant(x: Any, op: TensorOp, inputs: Sequence[Any]) -> Tensor:
         mixed = (
             ": a Value (the scalar engine's node) and a Tensor cannot be in one graph; "
             "use Tensor(v.data) for a constant, or keep to one engine"
-            if any(type(i).__name__ == "Value" for i in inputs)
+            if any(isinstance(i, Value) for i in inputs)
             else ""
         )
         raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types}{mixed}")
