@@ -700,13 +700,10 @@ def _backward_tensors_method(self: Tensor, grad: Any = None) -> None:
     backward_tensors(self, grad)
 
 
-_backward_values_method.__doc__ = Value.backward.__doc__
-_backward_tensors_method.__doc__ = Tensor.backward.__doc__
-_apply_values.__doc__ = Op.__call__.__doc__
-_affine_values.__doc__ = scalar.affine.__doc__
-_apply_tensors.__doc__ = TensorOp.__call__.__doc__
 _TWINS = _twins()
 _REFERENCE = {(cls, name): cls.__dict__[name] for cls, name in _TWINS}  # the core's own methods
+for _key, _twin in _TWINS.items():  # help(Value.tanh) says what the reference method says
+    _twin.__doc__ = _REFERENCE[_key].__doc__
 
 
 def install() -> None:

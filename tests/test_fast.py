@@ -243,6 +243,17 @@ def test_a_gradient_of_minus_zero_keeps_its_sign(path):
         assert x.grad == 0 and math.copysign(1.0, x.grad) == -1.0
 
 
+@pytest.mark.parametrize("owner, name", [(Value, "tanh"), (Value, "relu"), (Value, "exp"), (Value, "backward"),
+                                         (Tensor, "backward"), (Op, "__call__"), (TensorOp, "__call__")])
+def test_a_twin_has_its_reference_docstring(owner, name):
+    """help(Value.tanh) shows the formula whichever path is in place."""
+    with twins():
+        fast_doc = getattr(owner, name).__doc__
+    with fast.reference():
+        reference_doc = getattr(owner, name).__doc__
+    assert reference_doc and fast_doc == reference_doc
+
+
 def both(fn):
     """fn() with the twins in place, and inside ``fast.reference()``."""
     with twins():
