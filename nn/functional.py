@@ -72,10 +72,11 @@ def _same_shape(output: Any, target: Any, owner: str, names: tuple[str, str] = (
         raise ValueError(f"{owner}: {names[0]} has shape {a} but {names[1]} has shape {b}; they must match")
 
 
-def _target_tensor(target: Any) -> Any:
+def _target_tensor(target: Any, input: Tensor) -> Any:
     """A target as it enters the arithmetic: a Tensor as it is (it may carry a gradient),
-    anything else as a float array."""
-    return target if isinstance(target, Tensor) else np.asarray(target, dtype=np.float64)
+    anything else as an array of the input's dtype (as ``cross_entropy`` makes its rows), so
+    a float32 model's loss is float32 even when its targets come as float64 or int arrays."""
+    return target if isinstance(target, Tensor) else np.asarray(target, dtype=input.dtype)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean", half: bool = False) -> Tensor | Value:
@@ -86,7 +87,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", half: bool = Fals
         squares = [(a - b) ** 2 * 0.5 if half else (a - b) ** 2 for a, b in zip(f.items, y.items)]
         return _reduce_values(squares, f.shape, reduction)
     _same_shape(input, target, "mse_loss")
-    diff = as_tensor(input) - _target_tensor(target)
+    f = as_tensor(input)
+    diff = f - _target_tensor(target, f)
     loss = reduce(diff * diff, reduction)
     return loss * 0.5 if half else loss
 
@@ -180,7 +182,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     p = as_tensor(input)
     if not np.all((p.data >= 0) & (p.data <= 1)):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid)")
-    y = _target_tensor(target)
+    y = _target_tensor(target, p)
     return reduce(-(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p)), reduction)
 
 
@@ -194,7 +196,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
         return _reduce_values(losses, s.shape, reduction)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     s = as_tensor(input)
-    return reduce(s.softplus(threshold=math.inf) - s * _target_tensor(target), reduction)
+    return reduce(s.softplus(threshold=math.inf) - s * _target_tensor(target, s), reduction)
 
 
 def _plus_minus_one(y: Any, owner: str) -> None:
@@ -214,7 +216,8 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor | Val
         return _reduce_values([(1 - a * b).relu() for a, b in zip(f.items, y.items)], f.shape, reduction)
     _same_shape(input, target, "hinge_loss")
     _plus_minus_one(target, "hinge_loss")
-    return reduce((1 - as_tensor(input) * _target_tensor(target)).relu(), reduction)
+    f = as_tensor(input)
+    return reduce((1 - f * _target_tensor(target, f)).relu(), reduction)
 
 
 def multi_margin_loss(

@@ -71,6 +71,40 @@ def test_shape_mismatch_is_an_error_naming_both_shapes():
         F.binary_cross_entropy(np.full(3, 0.5), np.zeros(2))
 
 
+_FLOAT32_CASES = {  # loss, PyTorch's, input, target (float64 or int, as numpy gives them)
+    "mse": (F.mse_loss, "mse_loss", RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))),
+    "bce": (F.binary_cross_entropy, "binary_cross_entropy", RNG.uniform(0.01, 0.99, (4, 3)),
+            RNG.integers(0, 2, (4, 3))),
+    "bce with logits": (F.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits",
+                        RNG.normal(0, 3, (4, 3)), RNG.uniform(0, 1, (4, 3))),
+    "hinge": (F.hinge_loss, None, RNG.standard_normal(6), np.array([1, -1, 1, 1, -1, -1])),
+}
+
+
+@pytest.mark.parametrize("case", list(_FLOAT32_CASES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_a_float32_output_with_float64_or_int_targets_gives_a_float32_loss_equal_to_torch(torch, case, reduction):
+    # the targets, a numpy array, are constants in the output's dtype (as cross_entropy's rows
+    # are): a float32 model's loss and gradient stay float32, with float32's numbers
+    ours, theirs, X, Y = _FLOAT32_CASES[case]
+    x = Tensor(X.astype(np.float32), requires_grad=True)
+    loss = ours(x, Y, reduction=reduction)
+    assert loss.dtype == np.float32
+    xt = torch.tensor(X.astype(np.float32), requires_grad=True)
+    yt = torch.tensor(Y.astype(np.float32))
+    if theirs is None:
+        loss_t = torch.clamp(1 - xt * yt, min=0)
+        loss_t = {"mean": loss_t.mean(), "sum": loss_t.sum(), "none": loss_t}[reduction]
+    else:
+        loss_t = getattr(torch.nn.functional, theirs)(xt, yt, reduction=reduction)
+    np.testing.assert_allclose(loss.data, loss_t.detach().numpy(), rtol=2e-6, atol=1e-6)
+    G = np.random.default_rng(5).standard_normal(loss.shape).astype(np.float32)
+    (loss * G).sum().backward()
+    (loss_t * torch.tensor(G)).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=2e-6, atol=1e-6)
+
+
 def test_unknown_reduction_is_refused():
     with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'none', got 'avg'"):
         F.cross_entropy(LOGITS, LABELS, reduction="avg")
