@@ -159,9 +159,16 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
 
 
 def _clamped_log(x: Any) -> Any:
-    """max(log x, -100) = log(max(x, e^-100)), with max(x, c) = relu(x - c) + c: finite at
-    x = 0 (PyTorch's clamp), and log x itself for every x above e^-100."""
-    return ((x - _EXP_LOG_FLOOR).relu() + _EXP_LOG_FLOOR).log()
+    """max(log x, -100), PyTorch's clamp: finite at x = 0, log x itself for every x above e^-100.
+
+    On Values (float64): log(max(x, e^-100)), with max(x, c) = relu(x - c) + c. On a Tensor,
+    with the constant mask k = [x > e^-100]: k·log(k·x + 1 - k) + (1 - k)·(-100), exactly -100
+    where clamped in any dtype (float32 holds e^-100 only as a subnormal, whose log is not -100),
+    and the log's argument is 1 there, so no -inf and no 0·inf in the gradient (which is 0)."""
+    if not isinstance(x, Tensor):
+        return ((x - _EXP_LOG_FLOOR).relu() + _EXP_LOG_FLOOR).log()
+    kept = (x.data > _EXP_LOG_FLOOR).astype(x.dtype)
+    return (x * kept + (1 - kept)).log() * kept + LOG_FLOOR * (1 - kept)
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | Value:

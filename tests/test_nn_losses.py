@@ -203,6 +203,22 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100_as_torch(torch):
         F.binary_cross_entropy(np.array([1.5]), np.array([1.0]))
 
 
+def test_binary_cross_entropy_clamps_at_exactly_minus_100_in_float32_as_torch(torch):
+    # float32 holds e^-100 only as a subnormal (log of it: -99.983), so clamping the argument
+    # gave 99.983 for a sure-wrong prediction; PyTorch clamps the log itself
+    P = np.array([0.0, 1.0, 0.0, 1.0, 0.3, 1e-45], dtype=np.float32)
+    Y = np.array([1.0, 0.0, 0.25, 0.5, 1.0, 1.0], dtype=np.float32)
+    p = Tensor(P, requires_grad=True)
+    loss = F.binary_cross_entropy(p, Y, reduction="none")
+    loss_t = torch.nn.functional.binary_cross_entropy(torch.tensor(P), torch.tensor(Y), reduction="none")
+    assert loss.dtype == np.float32
+    np.testing.assert_array_equal(loss.data[:4], [100.0, 100.0, 25.0, 50.0])
+    np.testing.assert_allclose(loss.data, loss_t.numpy(), rtol=1e-6)
+    loss.sum().backward()
+    assert np.all(np.isfinite(p.grad)) and p.grad[0] == 0.0 and p.grad[1] == 0.0
+    assert p.grad[4] == pytest.approx(-1 / 0.3, rel=1e-6)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_binary_cross_entropy_with_logits_equals_torch_even_for_large_logits(torch, reduction):
     S = np.array([[-60.0, -3.0, 0.0], [0.5, 25.0, 800.0]])
