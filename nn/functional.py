@@ -60,7 +60,7 @@ _EXP_LOG_FLOOR = math.exp(LOG_FLOOR)
 
 def _numeric(x: Any, owner: str, name: str) -> np.ndarray:
     """The numbers of ``x``; a ``TypeError`` naming ``name`` when they are not real numbers."""
-    array = numbers_of(x)
+    array = numbers_of(x, f"{owner}: {name}")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{owner}: {name} must hold real numbers, got {type(x).__name__} of dtype {array.dtype}")
     return array
@@ -101,7 +101,7 @@ def quadratic_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor |
 def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
     """``target`` as integer class indices for scores of shape (N, C) or (C,): checked to
     have shape (N,) (or () for one sample), whole numbers, each in 0..C-1."""
-    t = numbers_of(target)
+    t = numbers_of(target, f"{owner}: target")
     if t.shape != scores_shape[:-1]:
         raise ValueError(
             f"{owner}: target has shape {t.shape}, scores {scores_shape} (the input): class indices need shape "
@@ -127,6 +127,8 @@ def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
 def _class_scores_shape(scores: Tensor, owner: str) -> tuple:
     if scores.ndim not in (1, 2):
         raise ValueError(f"{owner}: input (the scores) must have shape (N, C) or (C,), got {scores.shape}")
+    if scores.shape[-1] == 0:
+        raise ValueError(f"{owner}: input (the scores) has shape {scores.shape}, no class at all; it needs C >= 1")
     return scores.shape
 
 
@@ -150,7 +152,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
         return _values_cross_entropy(input, target, reduction)
     logits = as_tensor(input if isinstance(input, Tensor) else _numeric(input, "cross_entropy", "input"))
     shape = _class_scores_shape(logits, "cross_entropy")
-    if np.shape(numbers_of(target)) == shape:
+    if np.shape(numbers_of(target, "cross_entropy: target")) == shape:
         _numeric(target, "cross_entropy", "target")
         rows = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=logits.dtype))
     else:  # class indices become one-hot rows

@@ -105,6 +105,19 @@ def test_a_float32_output_with_float64_or_int_targets_gives_a_float32_loss_equal
     np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=2e-6, atol=1e-6)
 
 
+
+@pytest.mark.parametrize("loss, args, message", [
+    (F.mse_loss, (np.zeros(2), [[1.0], [1.0, 2.0]]), "mse_loss: target is not a rectangular array"),
+    (F.binary_cross_entropy, ([[0.5], [0.5, 0.2]], [1.0, 0.0]), "binary_cross_entropy: input is not a rectangular"),
+    (F.cross_entropy, (np.zeros((2, 3)), [[1.0, 0.0, 0.0], [1.0]]), "cross_entropy: target is not a rectangular"),
+    (F.multi_margin_loss, (np.zeros((2, 3)), [[1], [1, 2]]), "multi_margin_loss: target is not a rectangular"),
+    (F.cross_entropy, (np.zeros((3, 0)), np.zeros(3, dtype=int)), r"shape \(3, 0\), no class at all"),
+    (F.multi_margin_loss, (np.zeros((3, 0)), np.zeros(3, dtype=int)), r"shape \(3, 0\), no class at all"),
+])
+def test_ragged_lists_and_scores_without_classes_are_named_not_a_numpy_traceback(loss, args, message):
+    with pytest.raises(ValueError, match=message):
+        loss(*args)
+
 def test_unknown_reduction_is_refused():
     with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'none', got 'avg'"):
         F.cross_entropy(LOGITS, LABELS, reduction="avg")
