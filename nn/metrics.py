@@ -337,7 +337,8 @@ def _binary_scores(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarra
     score = as_numbers(y_score, "y_score")
     if score.ndim != 1:
         raise ValueError(f"y_score must hold one score per sample (1-D), got shape {score.shape}")
-    check_same_length(y, score, ("y_true", "y_score"), "samples")
+    if check_same_length(y, score, ("y_true", "y_score"), "samples") == 0:
+        raise ValueError("y_true and y_score are empty: a threshold curve needs at least one sample")
     score = _floats(score, "y_score")
     if not np.all(np.isfinite(score)):
         bad = np.flatnonzero(~np.isfinite(score))
@@ -436,6 +437,10 @@ def auc(x: Any, y: Any) -> float:
     check_same_length(x, y, ("x", "y"), "points")
     if len(x) < 2:
         raise ValueError(f"auc needs at least 2 points, got {len(x)}")
+    for name, values in (("x", x), ("y", y)):
+        if not np.all(np.isfinite(values)):
+            bad = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ValueError(f"auc needs finite points, {name} holds {values[bad]} at index {bad}")
     steps = np.diff(x)
     if np.all(steps >= 0):
         direction = 1.0

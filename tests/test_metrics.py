@@ -439,5 +439,12 @@ def test_curves_refuse_what_has_no_answer():
         auc([0, 1, 0.5], [1, 1, 1])
     with pytest.raises(ValueError, match="at least 2 points"):
         auc([0], [1])
+    with pytest.raises(ValueError, match="auc needs finite points, x holds nan at index 1"):
+        auc([0, np.nan, 1], [0, 1, 1])  # not "goes both ways"
+    with pytest.raises(ValueError, match="auc needs finite points, y holds inf at index 0"):
+        auc([0, 1], [np.inf, 1])
+    for curve in (roc_curve, precision_recall_curve):  # not "no negative sample"
+        with pytest.raises(ValueError, match="y_true and y_score are empty"):
+            curve([], [])
     with pytest.raises(ValueError, match=r"x has 3 points but y has 2"):
         auc([0, 1, 2], [1, 1])
