@@ -128,7 +128,9 @@ def _class_scores_shape(scores: Tensor, owner: str) -> tuple:
     if scores.ndim not in (1, 2):
         raise ValueError(f"{owner}: input (the scores) must have shape (N, C) or (C,), got {scores.shape}")
     if scores.shape[-1] == 0:
-        raise ValueError(f"{owner}: input (the scores) has shape {scores.shape}, no class at all; it needs C >= 1")
+        raise ValueError(
+            f"{owner}: input (the scores) has shape {scores.shape}, no class at all; it needs C >= 1"
+        )
     return scores.shape
 
 

@@ -26,7 +26,9 @@ def numbers_of(x: Any, what: str = "the input") -> np.ndarray:
     try:
         return np.asarray(x)
     except ValueError as error:
-        raise ValueError(f"{what} is not a rectangular array of numbers (rows of different lengths?): {error}") from None
+        raise ValueError(
+            f"{what} is not a rectangular array of numbers (rows of different lengths?): {error}"
+        ) from None
 
 
 def check_reduction(reduction: str, owner: str) -> str:

@@ -77,7 +77,9 @@ def _predicted_labels(y_pred: Any) -> np.ndarray:
             )
         if y.dtype.kind in "fc" and np.isnan(y).any():  # argmax would pick a NaN's column
             row = int(np.flatnonzero(np.isnan(y).any(axis=1))[0])
-            raise ValueError(f"y_pred, scores of shape {y.shape}, holds NaN (first in row {row}): no class can be read off")
+            raise ValueError(
+                f"y_pred, scores of shape {y.shape}, holds NaN (first in row {row}): no class can be read off"
+            )
         return np.argmax(y, axis=1)
     if y.ndim != 1:
         raise ValueError(f"y_pred must be 1-D labels or 2-D scores (N, C), got shape {y.shape}")
