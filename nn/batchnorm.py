@@ -67,7 +67,7 @@ class BatchNorm1d(Module):
             return z_norm * self.weight + self.bias
         n = z.shape[0]
         if n < 2:
-            raise ValueError("BatchNorm1d in training mode needs a batch of at least 2 rows, got 1")
+            raise ValueError(f"BatchNorm1d in training mode needs a batch of at least 2 rows, got {n}")
         mean = z.mean(axis=0)
         centered = z - mean
         var = (centered * centered).mean(axis=0)

@@ -60,7 +60,7 @@ _EXP_LOG_FLOOR = math.exp(LOG_FLOOR)
 
 def _numeric(x: Any, owner: str, name: str) -> np.ndarray:
     """The numbers of ``x``; a ``TypeError`` naming ``name`` when they are not real numbers."""
-    array = numbers_of(x)
+    array = numbers_of(x, f"{owner}: {name}")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{owner}: {name} must hold real numbers, got {type(x).__name__} of dtype {array.dtype}")
     return array
@@ -72,10 +72,11 @@ def _same_shape(output: Any, target: Any, owner: str, names: tuple[str, str] = (
         raise ValueError(f"{owner}: {names[0]} has shape {a} but {names[1]} has shape {b}; they must match")
 
 
-def _target_tensor(target: Any) -> Any:
+def _target_tensor(target: Any, input: Tensor) -> Any:
     """A target as it enters the arithmetic: a Tensor as it is (it may carry a gradient),
-    anything else as a float array."""
-    return target if isinstance(target, Tensor) else np.asarray(target, dtype=np.float64)
+    anything else as an array of the input's dtype (as ``cross_entropy`` makes its rows), so
+    a float32 model's loss is float32 even when its targets come as float64 or int arrays."""
+    return target if isinstance(target, Tensor) else np.asarray(target, dtype=input.dtype)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean", half: bool = False) -> Tensor | Value:
@@ -86,7 +87,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", half: bool = Fals
         squares = [(a - b) ** 2 * 0.5 if half else (a - b) ** 2 for a, b in zip(f.items, y.items)]
         return _reduce_values(squares, f.shape, reduction)
     _same_shape(input, target, "mse_loss")
-    diff = as_tensor(input) - _target_tensor(target)
+    f = as_tensor(input)
+    diff = f - _target_tensor(target, f)
     loss = reduce(diff * diff, reduction)
     return loss * 0.5 if half else loss
 
@@ -99,7 +101,7 @@ def quadratic_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor |
 def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
     """``target`` as integer class indices for scores of shape (N, C) or (C,): checked to
     have shape (N,) (or () for one sample), whole numbers, each in 0..C-1."""
-    t = numbers_of(target)
+    t = numbers_of(target, f"{owner}: target")
     if t.shape != scores_shape[:-1]:
         raise ValueError(
             f"{owner}: target has shape {t.shape}, scores {scores_shape} (the input): class indices need shape "
@@ -125,6 +127,10 @@ def class_indices(target: Any, scores_shape: tuple, owner: str) -> np.ndarray:
 def _class_scores_shape(scores: Tensor, owner: str) -> tuple:
     if scores.ndim not in (1, 2):
         raise ValueError(f"{owner}: input (the scores) must have shape (N, C) or (C,), got {scores.shape}")
+    if scores.shape[-1] == 0:
+        raise ValueError(
+            f"{owner}: input (the scores) has shape {scores.shape}, no class at all; it needs C >= 1"
+        )
     return scores.shape
 
 
@@ -150,7 +156,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
         return _values_cross_entropy(input, target, reduction)
     logits = as_tensor(input if isinstance(input, Tensor) else _numeric(input, "cross_entropy", "input"))
     shape = _class_scores_shape(logits, "cross_entropy")
-    if np.shape(numbers_of(target)) == shape:
+    if np.shape(numbers_of(target, "cross_entropy: target")) == shape:
         _numeric(target, "cross_entropy", "target")
         rows = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=logits.dtype))
     else:  # class indices become one-hot rows
@@ -159,9 +165,16 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | 
 
 
 def _clamped_log(x: Any) -> Any:
-    """max(log x, -100) = log(max(x, e^-100)), with max(x, c) = relu(x - c) + c: finite at
-    x = 0 (PyTorch's clamp), and log x itself for every x above e^-100."""
-    return ((x - _EXP_LOG_FLOOR).relu() + _EXP_LOG_FLOOR).log()
+    """max(log x, -100), PyTorch's clamp: finite at x = 0, log x itself for every x above e^-100.
+
+    On Values (float64): log(max(x, e^-100)), with max(x, c) = relu(x - c) + c. On a Tensor,
+    with the constant mask k = [x > e^-100]: k·log(k·x + 1 - k) + (1 - k)·(-100), exactly -100
+    where clamped in any dtype (float32 holds e^-100 only as a subnormal, whose log is not -100),
+    and the log's argument is 1 there, so no -inf and no 0·inf in the gradient (which is 0)."""
+    if not isinstance(x, Tensor):
+        return ((x - _EXP_LOG_FLOOR).relu() + _EXP_LOG_FLOOR).log()
+    kept = (x.data > _EXP_LOG_FLOOR).astype(x.dtype)
+    return (x * kept + (1 - kept)).log() * kept + LOG_FLOOR * (1 - kept)
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor | Value:
@@ -182,7 +195,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     p = as_tensor(input)
     if not np.all((p.data >= 0) & (p.data <= 1)):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid)")
-    y = _target_tensor(target)
+    y = _target_tensor(target, p)
     return reduce(-(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p)), reduction)
 
 
@@ -196,7 +209,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
         return _reduce_values(losses, s.shape, reduction)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     s = as_tensor(input)
-    return reduce(s.softplus(threshold=math.inf) - s * _target_tensor(target), reduction)
+    return reduce(s.softplus(threshold=math.inf) - s * _target_tensor(target, s), reduction)
 
 
 def _plus_minus_one(y: Any, owner: str) -> None:
@@ -216,7 +229,8 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor | Val
         return _reduce_values([(1 - a * b).relu() for a, b in zip(f.items, y.items)], f.shape, reduction)
     _same_shape(input, target, "hinge_loss")
     _plus_minus_one(target, "hinge_loss")
-    return reduce((1 - as_tensor(input) * _target_tensor(target)).relu(), reduction)
+    f = as_tensor(input)
+    return reduce((1 - f * _target_tensor(target, f)).relu(), reduction)
 
 
 def multi_margin_loss(

@@ -18,9 +18,17 @@ def as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def numbers_of(x: Any) -> np.ndarray:
-    """The numbers of a Tensor (its ``.data``) or of anything numpy reads."""
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+def numbers_of(x: Any, what: str = "the input") -> np.ndarray:
+    """The numbers of a Tensor (its ``.data``) or of anything numpy reads; a ragged list
+    (rows of different lengths) is a ``ValueError`` naming ``what``."""
+    if isinstance(x, Tensor):
+        return x.data
+    try:
+        return np.asarray(x)
+    except ValueError as error:
+        raise ValueError(
+            f"{what} is not a rectangular array of numbers (rows of different lengths?): {error}"
+        ) from None
 
 
 def check_reduction(reduction: str, owner: str) -> str:

@@ -27,11 +27,13 @@ default). F is 0 when p = r = 0.
 **Bad input is an error, never truncated.** y and ŷ of different lengths (the slide's
 own example has 10 labels and 9 predictions) raise ``ValueError`` naming both lengths,
 in every function here (labels, scores, curve points). So do labels mixing strings and
-numbers (no label could match) and NaN or infinite scores, as in scikit-learn.
+numbers (no label could match), NaN scores, and infinite ones where a threshold or a rank
+is read off them (the curves, ``top_k_accuracy``), as in scikit-learn.
 
 Labels may be any sortable values (ints, strings). Predictions may also be given as
 scores of shape (N, C) (logits or probabilities, a Tensor included): the predicted class
-is the column of the largest score, so column j must be class j.
+is the column of the largest score, so column j must be class j. One column, (N, 1), is
+refused: a binary model's single score needs a threshold, not an argmax.
 
 The threshold curves (ROC, PR) take binary labels and a score per sample, higher
 meaning "more likely positive"; each distinct score is one threshold t, predicting
@@ -67,6 +69,17 @@ def _predicted_labels(y_pred: Any) -> np.ndarray:
     if y.ndim == 2:
         if y.shape[1] == 0:
             raise ValueError(f"y_pred, scores of shape (N, C), needs at least one class column, got shape {y.shape}")
+        if y.shape[1] == 1:  # its argmax is 0 for every row: a silent "everything is class 0"
+            raise ValueError(
+                f"y_pred has shape {y.shape}, one score per sample: the argmax of one column is always "
+                "class 0. Threshold it into labels (probabilities: p > 0.5; logits: s > 0) or give "
+                "(N, C) scores with a column per class"
+            )
+        if y.dtype.kind in "fc" and np.isnan(y).any():  # argmax would pick a NaN's column
+            row = int(np.flatnonzero(np.isnan(y).any(axis=1))[0])
+            raise ValueError(
+                f"y_pred, scores of shape {y.shape}, holds NaN (first in row {row}): no class can be read off"
+            )
         return np.argmax(y, axis=1)
     if y.ndim != 1:
         raise ValueError(f"y_pred must be 1-D labels or 2-D scores (N, C), got shape {y.shape}")
@@ -151,7 +164,8 @@ def confusion_matrix(
 
     Rows are true classes, columns predicted classes; the diagonal holds the correct
     predictions. ``labels`` (default: every label seen, sorted) fixes the order; samples
-    whose true or predicted label is not among them are left out. ``normalize``:
+    whose true or predicted label is not among them are left out (at least one of them
+    must occur in y_true, as scikit-learn requires). ``normalize``:
     None (counts), ``"true"`` (each row sums to 1: row i is how class i gets
     predicted, its diagonal entry the recall), ``"pred"`` (each column sums to 1, the
     diagonal is the precision) or ``"all"`` (the whole matrix sums to 1); an all-zero
@@ -161,6 +175,11 @@ def confusion_matrix(
     classes = _class_list(y, y_hat, labels)
     k = len(classes)
     i, j = _positions(y, classes), _positions(y_hat, classes)
+    if not np.any(i >= 0):  # every sample left out: an all-zero matrix would hide a wrong labels=
+        raise ValueError(
+            f"confusion_matrix: none of labels {classes.tolist()} occurs in y_true (its labels: "
+            f"{np.unique(y).tolist()[:10]}); at least one must, as in scikit-learn"
+        )
     kept = (i >= 0) & (j >= 0)
     counts = np.bincount(i[kept] * k + j[kept], minlength=k * k).reshape(k, k)
     if normalize is None:
@@ -320,7 +339,8 @@ def _binary_scores(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarra
     score = as_numbers(y_score, "y_score")
     if score.ndim != 1:
         raise ValueError(f"y_score must hold one score per sample (1-D), got shape {score.shape}")
-    check_same_length(y, score, ("y_true", "y_score"), "samples")
+    if check_same_length(y, score, ("y_true", "y_score"), "samples") == 0:
+        raise ValueError("y_true and y_score are empty: a threshold curve needs at least one sample")
     score = _floats(score, "y_score")
     if not np.all(np.isfinite(score)):
         bad = np.flatnonzero(~np.isfinite(score))
@@ -419,6 +439,10 @@ def auc(x: Any, y: Any) -> float:
     check_same_length(x, y, ("x", "y"), "points")
     if len(x) < 2:
         raise ValueError(f"auc needs at least 2 points, got {len(x)}")
+    for name, values in (("x", x), ("y", y)):
+        if not np.all(np.isfinite(values)):
+            bad = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ValueError(f"auc needs finite points, {name} holds {values[bad]} at index {bad}")
     steps = np.diff(x)
     if np.all(steps >= 0):
         direction = 1.0

@@ -40,7 +40,11 @@ def check_state_dict(state_dict: Mapping[str, Any], expected: Mapping[str, tuple
         else:
             value = np.asarray(state_dict[name])
             given_shape, given_dtype = value.shape, value.dtype
-        if given_dtype.kind not in "fiu":
+        if not described and given_dtype.hasobject and hasattr(state_dict[name], "data"):
+            # a graph node (a Tensor or a Value), or an object holding its numbers in .data
+            kind = type(state_dict[name]).__name__
+            problems.append(f"not an array: {name!r} is a {kind}; give its numbers (its .data)")
+        elif given_dtype.kind not in "fiu":
             problems.append(f"not real numbers: {name!r} has dtype {given_dtype}")
         elif given_shape != tuple(shape):
             problems.append(f"shape of {name!r}: given {given_shape}, the model has {tuple(shape)}")

@@ -262,6 +262,33 @@ def test_counting_metrics_refuse_bad_input():
         confusion_matrix([0, 1], [0, 1], normalize="rows")
 
 
+def test_scores_a_class_cannot_be_read_off_are_refused_not_argmaxed():
+    y = np.array([0, 1, 1, 0])
+    probabilities = np.array([[0.1], [0.9], [0.8], [0.2]])  # a sigmoid's column: argmax says 0 for all
+    with pytest.raises(ValueError, match="mix of binary and continuous"):
+        sk.accuracy_score(y, probabilities)  # scikit-learn refuses it too
+    for metric in (accuracy, error_rate, confusion_matrix, precision_recall_fscore):
+        with pytest.raises(ValueError, match=r"shape \(4, 1\), one score per sample.*Threshold it"):
+            metric(y, probabilities)
+        with pytest.raises(ValueError, match=r"holds NaN \(first in row 1\)"):  # a diverged net's scores
+            metric(y, np.array([[0.2, 0.1], [np.nan, np.nan], [0.1, 0.9], [0.7, 0.3]]))
+    # -inf (a masked logit) is a score like any other
+    scores = np.array([[0.2, -np.inf], [0.5, -np.inf], [0.1, 0.9], [0.7, -np.inf]])  # row 1 wrong
+    assert accuracy(y, scores) == sk.accuracy_score(y, scores.argmax(axis=1)) == 0.75
+
+
+def test_confusion_matrix_refuses_labels_none_of_which_is_in_y_true_as_scikit_learn():
+    y, y_pred = [0, 1, 1, 0], [0, 1, 2, 2]
+    with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
+        sk.confusion_matrix(y, y_pred, labels=[2, 5])
+    none_in_y = r"none of labels \[2, 5\] occurs in y_true \(its labels: \[0, 1\]\)"
+    with pytest.raises(ValueError, match=none_in_y):
+        confusion_matrix(y, y_pred, labels=[2, 5])
+    # one of them in y_true is enough, as in scikit-learn
+    np.testing.assert_array_equal(confusion_matrix(y, y_pred, labels=[1, 2]),
+                                  sk.confusion_matrix(y, y_pred, labels=[1, 2]))
+
+
 # -- top-k ------------------------------------------------------------------------------------
 
 
@@ -413,5 +440,12 @@ def test_curves_refuse_what_has_no_answer():
         auc([0, 1, 0.5], [1, 1, 1])
     with pytest.raises(ValueError, match="at least 2 points"):
         auc([0], [1])
+    with pytest.raises(ValueError, match="auc needs finite points, x holds nan at index 1"):
+        auc([0, np.nan, 1], [0, 1, 1])  # not "goes both ways"
+    with pytest.raises(ValueError, match="auc needs finite points, y holds inf at index 0"):
+        auc([0, 1], [np.inf, 1])
+    for curve in (roc_curve, precision_recall_curve):  # not "no negative sample"
+        with pytest.raises(ValueError, match="y_true and y_score are empty"):
+            curve([], [])
     with pytest.raises(ValueError, match=r"x has 3 points but y has 2"):
         auc([0, 1, 2], [1, 1])

@@ -346,8 +346,10 @@ def test_batchnorm_statistics_are_buffers_not_parameters_and_inputs_are_checked(
     layer = nn.BatchNorm1d(3)
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
     assert [n for n, _ in layer.named_buffers()] == ["running_mean", "running_var"]
-    with pytest.raises(ValueError, match="at least 2 rows"):
+    with pytest.raises(ValueError, match="at least 2 rows, got 1$"):
         layer(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="at least 2 rows, got 0$"):  # an empty batch is named as such
+        layer(np.ones((0, 3)))
     with pytest.raises(ValueError, match=r"needs input of shape \(N, 3\), got \(4, 2\)"):
         layer(np.ones((4, 2)))
     layer.eval()

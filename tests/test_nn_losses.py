@@ -71,6 +71,53 @@ def test_shape_mismatch_is_an_error_naming_both_shapes():
         F.binary_cross_entropy(np.full(3, 0.5), np.zeros(2))
 
 
+_FLOAT32_CASES = {  # loss, PyTorch's, input, target (float64 or int, as numpy gives them)
+    "mse": (F.mse_loss, "mse_loss", RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))),
+    "bce": (F.binary_cross_entropy, "binary_cross_entropy", RNG.uniform(0.01, 0.99, (4, 3)),
+            RNG.integers(0, 2, (4, 3))),
+    "bce with logits": (F.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits",
+                        RNG.normal(0, 3, (4, 3)), RNG.uniform(0, 1, (4, 3))),
+    "hinge": (F.hinge_loss, None, RNG.standard_normal(6), np.array([1, -1, 1, 1, -1, -1])),
+}
+
+
+@pytest.mark.parametrize("case", list(_FLOAT32_CASES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_a_float32_output_with_float64_or_int_targets_gives_a_float32_loss_like_torch(torch, case, reduction):
+    # the targets, a numpy array, are constants in the output's dtype (as cross_entropy's rows
+    # are): a float32 model's loss and gradient stay float32, with float32's numbers
+    ours, theirs, X, Y = _FLOAT32_CASES[case]
+    x = Tensor(X.astype(np.float32), requires_grad=True)
+    loss = ours(x, Y, reduction=reduction)
+    assert loss.dtype == np.float32
+    xt = torch.tensor(X.astype(np.float32), requires_grad=True)
+    yt = torch.tensor(Y.astype(np.float32))
+    if theirs is None:
+        loss_t = torch.clamp(1 - xt * yt, min=0)
+        loss_t = {"mean": loss_t.mean(), "sum": loss_t.sum(), "none": loss_t}[reduction]
+    else:
+        loss_t = getattr(torch.nn.functional, theirs)(xt, yt, reduction=reduction)
+    np.testing.assert_allclose(loss.data, loss_t.detach().numpy(), rtol=2e-6, atol=1e-6)
+    G = np.random.default_rng(5).standard_normal(loss.shape).astype(np.float32)
+    (loss * G).sum().backward()
+    (loss_t * torch.tensor(G)).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=2e-6, atol=1e-6)
+
+
+
+@pytest.mark.parametrize("loss, args, message", [
+    (F.mse_loss, (np.zeros(2), [[1.0], [1.0, 2.0]]), "mse_loss: target is not a rectangular array"),
+    (F.binary_cross_entropy, ([[0.5], [0.5, 0.2]], [1.0, 0.0]), "binary_cross_entropy: input is not a"),
+    (F.cross_entropy, (np.zeros((2, 3)), [[1.0, 0.0, 0.0], [1.0]]), "cross_entropy: target is not a"),
+    (F.multi_margin_loss, (np.zeros((2, 3)), [[1], [1, 2]]), "multi_margin_loss: target is not a"),
+    (F.cross_entropy, (np.zeros((3, 0)), np.zeros(3, dtype=int)), r"shape \(3, 0\), no class at all"),
+    (F.multi_margin_loss, (np.zeros((3, 0)), np.zeros(3, dtype=int)), r"shape \(3, 0\), no class at all"),
+])
+def test_ragged_lists_and_scores_without_classes_are_named_not_a_numpy_traceback(loss, args, message):
+    with pytest.raises(ValueError, match=message):
+        loss(*args)
+
 def test_unknown_reduction_is_refused():
     with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'none', got 'avg'"):
         F.cross_entropy(LOGITS, LABELS, reduction="avg")
@@ -167,6 +214,22 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100_as_torch(torch):
     assert p.grad[4] == pytest.approx(p_t.grad.numpy()[4], rel=1e-15)
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
         F.binary_cross_entropy(np.array([1.5]), np.array([1.0]))
+
+
+def test_binary_cross_entropy_clamps_at_exactly_minus_100_in_float32_as_torch(torch):
+    # float32 holds e^-100 only as a subnormal (log of it: -99.983), so clamping the argument
+    # gave 99.983 for a sure-wrong prediction; PyTorch clamps the log itself
+    P = np.array([0.0, 1.0, 0.0, 1.0, 0.3, 1e-45], dtype=np.float32)
+    Y = np.array([1.0, 0.0, 0.25, 0.5, 1.0, 1.0], dtype=np.float32)
+    p = Tensor(P, requires_grad=True)
+    loss = F.binary_cross_entropy(p, Y, reduction="none")
+    loss_t = torch.nn.functional.binary_cross_entropy(torch.tensor(P), torch.tensor(Y), reduction="none")
+    assert loss.dtype == np.float32
+    np.testing.assert_array_equal(loss.data[:4], [100.0, 100.0, 25.0, 50.0])
+    np.testing.assert_allclose(loss.data, loss_t.numpy(), rtol=1e-6)
+    loss.sum().backward()
+    assert np.all(np.isfinite(p.grad)) and p.grad[0] == 0.0 and p.grad[1] == 0.0
+    assert p.grad[4] == pytest.approx(-1 / 0.3, rel=1e-6)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -181,6 +181,14 @@ def test_load_state_dict_wants_a_mapping():
         make_model().load_state_dict([("0.weight", np.zeros((4, 8)))])
 
 
+def test_a_tensor_in_a_state_dict_is_named_as_one_not_as_dtype_object():
+    model = make_model()
+    state = model.state_dict()
+    state["0.weight"] = Tensor(state["0.weight"])  # the parameter itself, as PyTorch's state dicts hold
+    with pytest.raises(nn.StateDictError, match=r"'0.weight' is a Tensor; give its numbers"):
+        model.load_state_dict(state)
+
+
 def test_the_scalar_mlp_saves_and_loads_too(tmp_path):
     model, fresh = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=1)
     model.save(tmp_path / "mlp.npz")
