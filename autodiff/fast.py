@@ -558,16 +558,25 @@ def _per_row(g: Any, z: Any, reduction: str) -> Any:
 
 def _cross_entropy_forward(z, t, *, reduction):
     """Each row's -Σ_c t_c log softmax(z)_c (classes on the last axis), then none, sum or
-    mean. The log-softmax is saved for the backward pass."""
+    mean. The log-softmax is saved for the backward pass. A class with t_c = 0 adds 0 even
+    where its probability is 0 (a logit of -inf, or one far below the row's largest):
+    0 · log 0 = 0, as PyTorch's loss on class indices has it."""
     log_probs = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     log_probs -= np.log(_row_sums(np.exp(log_probs)))
     if reduction == "none":
-        return np.negative(_row_sums(t * log_probs)).reshape(z.shape[:-1]), log_probs
+        return np.negative(_row_sums(_target_times(t, log_probs))).reshape(z.shape[:-1]), log_probs
     loss = -np.vdot(t, log_probs)  # the sum over every row and class: one BLAS dot product
+    if loss != loss:  # nan: perhaps a 0 · -inf among the products, which counts as 0
+        loss = -np.sum(_target_times(t, log_probs))
     if reduction == "mean":
         rows = z.size // z.shape[-1]
         loss = loss / rows if rows else loss * np.nan  # the mean of no rows is nan, as np.mean's
     return loss, log_probs
+
+
+def _target_times(t, log_probs):
+    """t_c log p_c for every class, 0 where t_c = 0 (whatever log p_c is, -inf included)."""
+    return np.multiply(t, log_probs, out=np.zeros(log_probs.shape, np.result_type(t, log_probs)), where=t != 0)
 
 
 def _cross_entropy_vjp(g, log_probs, needs, z, t, *, reduction):

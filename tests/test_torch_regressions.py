@@ -851,3 +851,25 @@ def test_relu_and_elu_at_nan_pass_the_gradient_on_in_both_engines_as_pytorch(nam
         (theirs(tt) * 3.0).backward()
         assert x.grad == r.grad, point
         assert x.grad == pytest.approx(float(tt.grad), rel=1e-15) == float(t.grad), point
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_with_a_class_of_probability_zero(reduction, dtype):
+    # A logit of -inf (a masked class), or one so far below the row's largest that its
+    # probability underflows to 0: log p = -inf there, and the one-hot target's 0 times it
+    # made the loss nan (0 * -inf); 0 log 0 counts as 0, as in PyTorch's loss on class indices.
+    import nn.functional as F
+
+    inf = math.inf
+    data = [[2.0, -inf, 0.5], [1e30, -1e30, 0.0], [0.3, -1.2, 2.0]]
+    target = [0, 2, 1]
+    x, tx = ours_and_theirs(data, dtype)
+    loss = F.cross_entropy(x, target, reduction=reduction)
+    (loss.sum() if reduction == "none" else loss).backward()
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), reduction=reduction)
+    (tloss.sum() if reduction == "none" else tloss).backward()
+    tol = {"rtol": 1e-6, "atol": 1e-7} if dtype == np.float32 else {}
+    assert loss.data.dtype == dtype and np.all(np.isfinite(loss.data))
+    assert_same(loss.data, tloss, **tol)
+    assert_same(x.grad, tx.grad, **tol)
