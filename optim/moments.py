@@ -12,7 +12,8 @@ with a choice of first-moment estimate φ (which way to go) and second-moment es
     ψ: ``Accumulator`` of g² (AdaGrad), ``ExponentialAverage`` of g² (RMSprop, Adam,
        AdaDelta), ``Centered`` (variance instead of raw second moment)
     wrappers: ``BiasCorrected`` (divide by 1 - β^t), ``RunningMax`` (AMSGrad)
-    after the division: ``HeavyBall`` again (RMSprop's momentum), ``UpdateScale`` (AdaDelta)
+    after the division: ``HeavyBall`` again (RMSprop's momentum), ``UpdateScale`` (AdaDelta),
+       ``StepDecay`` (AdaGrad's lr_decay)
 
 A piece is called once per step as ``piece(state, x, t)`` with that step's value x (the
 gradient, or the direction so far when used after the division) and the step number
@@ -136,6 +137,19 @@ class HeavyBall:
             buffer = x
         state[self.key] = buffer
         return x + self.momentum * buffer if self.nesterov else buffer
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    """x_t / (1 + (t - 1)·d): AdaGrad's ``lr_decay`` d, so its step size is
+    α_t = lr / (1 + (t - 1)·d). t is this parameter's own step count, as in PyTorch: a
+    parameter that had no gradient at some updates has decayed less than the others.
+    """
+
+    decay: float
+
+    def __call__(self, state: dict, x: Any, t: int) -> Any:
+        return x / (1 + (t - 1) * self.decay)
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,20 @@ def test_a_schedule_gives_the_lr_of_update_k():
     assert opt.learning_rate(5) == pytest.approx(0.6)
 
 
-def test_adagrad_lr_decay_divides_the_lr_of_update_k():
-    opt = optim.Adagrad([Param(np.zeros(1))], lr=0.1, lr_decay=0.5)
-    assert [opt.learning_rate(k) for k in range(3)] == pytest.approx([0.1, 0.1 / 1.5, 0.1 / 2.0])
+def test_adagrad_lr_decay_counts_each_parameters_own_steps():
+    # α_t = lr / (1 + (t - 1)·lr_decay), t the parameter's step: one that first gets a
+    # gradient at update 2 takes its first step with the full lr, as in PyTorch
+    every, late = Param(np.zeros(1)), Param(np.zeros(1))
+    opt = optim.Adagrad([every, late], lr=0.1, lr_decay=0.5, eps=0.0)
+    for k in range(3):
+        every.grad = np.array([1.0])
+        late.grad = np.array([1.0]) if k == 2 else None
+        opt.step()
+    # with g = 1 at every step, r_t = t and the step is α_t / √t
+    steps = [0.1 / (1 + 0.5 * (t - 1)) / math.sqrt(t) for t in (1, 2, 3)]
+    np.testing.assert_allclose(every.data, [-sum(steps)], rtol=1e-12)
+    np.testing.assert_allclose(late.data, [-steps[0]], rtol=1e-12)
+    assert opt.learning_rate(2) == 0.1  # the lr before the per-parameter decay, as PyTorch's param group
 
 
 def test_step_returns_the_closures_loss_and_calls_it_once():
