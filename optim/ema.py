@@ -30,6 +30,13 @@ def ema_update(average: Any, x: Any, beta: float) -> Any:
     return beta * average + (1 - beta) * x
 
 
+def ema_update_of_square(average: Any, x: Any, beta: float) -> Any:
+    """One step of the average of x²: β·v + (1 - β)·x·x, multiplied left to right as PyTorch
+    does, (1 - β)·x first: x·x alone overflows to inf for |x| > 1.3e154 (float64) where
+    (1 - β)·x·x is still a finite number."""
+    return beta * average + (1 - beta) * x * x
+
+
 def bias_correction(beta: float, t: int) -> float:
     """1 - β^t, the total weight the average has given its first t values."""
     return 1 - beta**t

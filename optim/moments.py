@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .ema import bias_correction, ema_update
+from .ema import bias_correction, ema_update, ema_update_of_square
 
 
 class Estimate(Protocol):
@@ -59,7 +59,8 @@ class ExponentialAverage:
     squared: bool = False
 
     def __call__(self, state: dict, x: Any, t: int) -> Any:
-        average = ema_update(state.get(self.key, 0.0), x * x if self.squared else x, self.beta)
+        update = ema_update_of_square if self.squared else ema_update
+        average = update(state.get(self.key, 0.0), x, self.beta)
         state[self.key] = average
         return average
 
@@ -168,5 +169,5 @@ class UpdateScale:
     def __call__(self, state: dict, x: Any, t: int) -> Any:
         previous = state[self.key] if self.key in state else np.zeros_like(x)  # x's dtype, as PyTorch
         update = np.sqrt(previous + self.eps) * x
-        state[self.key] = ema_update(previous, update * update, self.rho)
+        state[self.key] = ema_update_of_square(previous, update, self.rho)
         return update

@@ -180,6 +180,29 @@ def test_every_rule_follows_torch_when_parameters_miss_updates(torch, case):
     assert np.abs(flat(params) - flat(make_params())).max() > 0.02
 
 
+@pytest.mark.parametrize("name, kwargs", [
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+    ("Adadelta", dict()),
+], ids=["RMSprop", "RMSprop centered momentum", "Adadelta"])
+def test_a_gradient_whose_square_overflows_moves_as_in_torch(torch, name, kwargs):
+    # g² = 2.25e308 is past float64's largest number, but (1 - α)·g·g, multiplied in
+    # PyTorch's order, is not: the average of g² stays finite and the step is lr-sized
+    g = np.array([1.5e154, -3e154, 0.5, 0.0])
+    params = [Param(np.ones(4))]
+    opt = getattr(optim, name)(params, **kwargs)
+    tensor = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    torch_opt = getattr(torch.optim, name)([tensor], foreach=False, **kwargs)
+    for _ in range(3):
+        params[0].grad, tensor.grad = g.copy(), torch.tensor(g)
+        with np.errstate(over="ignore"):
+            opt.step()
+        torch_opt.step()
+    theirs = tensor.detach().numpy()
+    assert np.isfinite(theirs).all() and (theirs[:2] != 1.0).all()
+    np.testing.assert_allclose(params[0].data, theirs, rtol=1e-12, atol=0)
+
+
 def test_momentum_ema_form_is_torch_sgd_with_lr_times_one_minus_beta(torch):
     alpha, beta = 0.2, 0.9
     params = make_params()
