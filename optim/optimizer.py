@@ -96,6 +96,29 @@ def parameter_list(params: Any, owner: str) -> list:
     return params
 
 
+def gradient_problem(grad: Any) -> str | None:
+    """What is wrong with ``grad`` as a parameter's gradient (None if it is a real number or a
+    numpy array of real numbers; lists, strings and complex numbers are refused)."""
+    if isinstance(grad, np.ndarray):
+        if grad.dtype.kind not in "fiu":
+            return f"is an array of dtype {grad.dtype}; it must hold real numbers"
+        return None
+    if is_number(grad):
+        return None
+    shown = repr(grad) if len(repr(grad)) <= 40 else repr(grad)[:37] + "..."
+    return f"is a {type(grad).__name__} ({shown}); it must be a number or a numpy array of real numbers"
+
+
+def _label(p: Any) -> str:
+    label = getattr(p, "label", "")
+    return f" ({label!r})" if isinstance(label, str) and label else ""
+
+
+def parameter_name(i: int, p: Any) -> str:
+    """``parameter i``, with the parameter's label when it has one."""
+    return f"parameter {i}{_label(p)}"
+
+
 def same_type_as(value: Any, like: Any) -> Any:
     """``value`` as ``like``'s type: an array of its dtype, or a Python float."""
     if isinstance(like, np.ndarray):
@@ -188,9 +211,14 @@ class Optimizer:
 
     def _check_gradients(self) -> None:
         for i, p in enumerate(self.params):
-            if p.grad is not None and np.shape(p.grad) != np.shape(p.data):
+            if p.grad is None:
+                continue
+            problem = gradient_problem(p.grad)
+            if problem is not None:
+                raise TypeError(f"{type(self).__name__}: the gradient of {parameter_name(i, p)} {problem}")
+            if np.shape(p.grad) != np.shape(p.data):
                 raise ValueError(
-                    f"{type(self).__name__}: parameter {i} has data of shape {np.shape(p.data)} "
+                    f"{type(self).__name__}: {parameter_name(i, p)} has data of shape {np.shape(p.data)} "
                     f"but a gradient of shape {np.shape(p.grad)}"
                 )
 

@@ -10,7 +10,7 @@ import pytest
 
 import nn
 import optim
-from autodiff import Value
+from autodiff import Tensor, Value
 
 ALL_RULES = {
     "Optimizer": lambda p: optim.Optimizer(p, lr=0.1),
@@ -340,6 +340,31 @@ def test_a_gradient_of_the_wrong_shape_moves_nothing():
     with pytest.raises(ValueError, match=message):
         opt.step()
     np.testing.assert_array_equal(a.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("bad, kind", [
+    ([1.0, 1.0], "a list"),
+    ("ab", "a str"),
+    (np.array([1j, 1.0]), "an array of dtype complex128"),
+    (np.array([True, False]), "an array of dtype bool"),
+])
+@pytest.mark.parametrize("rule", ["SGD", "Adam"])
+def test_a_gradient_that_is_not_real_numbers_is_named_and_moves_nothing(rule, bad, kind):
+    # PyTorch refuses it when it is assigned ("assigned grad expected to be a Tensor");
+    # numpy would multiply a list by a float badly, or drop a complex gradient's imaginary part
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="w")
+    other = Param(np.array([3.0]))
+    other.grad, w.grad = np.array([1.0]), bad
+    opt = getattr(optim, rule)([other, w], lr=0.1)
+    with pytest.raises(TypeError, match=rf"{rule}: the gradient of parameter 1 \('w'\) is {kind}"):
+        opt.step()
+    np.testing.assert_array_equal(other.data, [3.0])
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    x = Value(1.0)
+    x.grad = 1j
+    with pytest.raises(TypeError, match=r"the gradient of parameter 0 is a complex \(1j\)"):
+        getattr(optim, rule)([x], lr=0.1).step()
+    assert x.data == 1.0
 
 
 def test_nag_needs_a_closure_that_returns_the_loss():
