@@ -90,6 +90,13 @@ def parameter_list(params: Any, owner: str) -> list:
                 f"{owner}: params[{i}] is a {type(p).__name__} without .data and .grad; "
                 "pass Values or Tensors (model.parameters())"
             )
+        if getattr(p, "parents", ()):
+            op = getattr(p, "op", "") or "an op"
+            raise ValueError(
+                f"{owner}: params[{i}]{_label(p)} is not a leaf: it was computed by {op} from other "
+                "nodes, which changing its data would not change; pass the leaves it came from "
+                "(PyTorch: can't optimize a non-leaf Tensor)"
+            )
         if id(p) in seen:
             raise ValueError(f"{owner}: params[{i}] appears twice in the list; it would be updated twice")
         seen.add(id(p))

@@ -367,6 +367,16 @@ def test_a_gradient_that_is_not_real_numbers_is_named_and_moves_nothing(rule, ba
     assert x.data == 1.0
 
 
+@pytest.mark.parametrize("make", [
+    lambda: Tensor(np.ones(2), requires_grad=True, label="w") * 2.0,
+    lambda: Value(1.0, label="w").tanh(),
+], ids=["Tensor", "Value"])
+def test_a_computed_node_is_not_a_parameter(make):
+    # PyTorch: "can't optimize a non-leaf Tensor"; changing its data would not reach its inputs
+    with pytest.raises(ValueError, match=r"SGD: params\[1\] is not a leaf: it was computed by (\*|tanh)"):
+        optim.SGD([Value(0.0), make()], lr=0.1)
+
+
 def test_nag_needs_a_closure_that_returns_the_loss():
     p = Param(np.array([2.0]))
     opt = optim.NAG([p], lr=0.1, momentum=0.9)
