@@ -69,6 +69,11 @@ def parameter_list(params: Any, owner: str) -> list:
     """``params`` as a list, after checking each item is a parameter (has .data and .grad)."""
     if hasattr(params, "data") and hasattr(params, "grad"):
         raise TypeError(f"{owner}: params must be a list of parameters, not one parameter: use [p]")
+    if isinstance(params, dict):
+        raise TypeError(
+            f"{owner}: params is a dict, whose items are its keys; pass the parameters themselves "
+            "(model.parameters(), or list(params.values()))"
+        )
     if isinstance(params, (str, bytes, np.ndarray)):
         raise TypeError(
             f"{owner}: params must be an iterable of parameters (such as model.parameters()), "
@@ -85,6 +90,11 @@ def parameter_list(params: Any, owner: str) -> list:
         raise ValueError(f"{owner}: params is an empty parameter list: there is nothing to optimize")
     seen: set[int] = set()
     for i, p in enumerate(params):
+        if isinstance(p, dict):
+            raise TypeError(
+                f"{owner}: params[{i}] is a dict: PyTorch's parameter groups are not supported here; "
+                "make one optimizer per group, each with its own settings"
+            )
         if not (hasattr(p, "data") and hasattr(p, "grad")):
             raise TypeError(
                 f"{owner}: params[{i}] is a {type(p).__name__} without .data and .grad; "

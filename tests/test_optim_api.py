@@ -332,6 +332,14 @@ def test_a_module_or_a_single_parameter_is_not_a_parameter_list():
         optim.SGD([x, x], lr=0.1)
 
 
+def test_a_dict_of_parameters_or_parameter_groups_are_named():
+    w = Value(1.0)
+    with pytest.raises(TypeError, match=r"SGD: params is a dict, whose items are its keys; .*list\(params\.values\(\)\)"):
+        optim.SGD({"w": w}, lr=0.1)
+    with pytest.raises(TypeError, match=r"Adam: params\[0\] is a dict: PyTorch's parameter groups are not supported"):
+        optim.Adam([{"params": [w], "lr": 0.1}])
+
+
 def test_a_gradient_of_the_wrong_shape_moves_nothing():
     a, b = Param(np.array([1.0, 2.0])), Param(np.array([3.0]))
     a.grad, b.grad = np.array([1.0, 1.0]), np.array([1.0, 1.0])
