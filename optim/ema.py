@@ -99,6 +99,11 @@ class EMA:
     def update(self, x: Any) -> Any:
         """Take in the next value x_t and return the estimate after it."""
         x = _observation(x, "EMA.update", "x")
+        if self.t > 0 and np.shape(x) != np.shape(self.average):
+            raise ValueError(
+                f"EMA.update: x has shape {np.shape(x)} but the values averaged so far have shape "
+                f"{np.shape(self.average)}; an average follows one quantity (use one EMA per shape)"
+            )
         self.average = ema_update(self.average, x, self.beta)
         self.t += 1
         return self.value
