@@ -334,9 +334,11 @@ def test_a_module_or_a_single_parameter_is_not_a_parameter_list():
 
 def test_a_dict_of_parameters_or_parameter_groups_are_named():
     w = Value(1.0)
-    with pytest.raises(TypeError, match=r"SGD: params is a dict, whose items are its keys; .*list\(params\.values\(\)\)"):
+    message = r"SGD: params is a dict, whose items are its keys; .*list\(params\.values\(\)\)"
+    with pytest.raises(TypeError, match=message):
         optim.SGD({"w": w}, lr=0.1)
-    with pytest.raises(TypeError, match=r"Adam: params\[0\] is a dict: PyTorch's parameter groups are not supported"):
+    message = r"Adam: params\[0\] is a dict: PyTorch's parameter groups are not supported"
+    with pytest.raises(TypeError, match=message):
         optim.Adam([{"params": [w], "lr": 0.1}])
 
 

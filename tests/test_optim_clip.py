@@ -147,7 +147,9 @@ def test_clipping_something_without_grad_is_refused():
     lambda p: optim.clip_grad_norm_(p, 1.0),
     lambda p: optim.clip_grad_norm_per_param_(p, 1.0),
 ], ids=["value", "global norm", "per-parameter norm"])
-@pytest.mark.parametrize("bad, kind", [([3.0, 4.0], "a list"), ("34", "a str"), (np.array([3j]), "an array of dtype complex128")])
+@pytest.mark.parametrize(
+    "bad, kind", [([3.0, 4.0], "a list"), ("34", "a str"), (np.array([3j]), "an array of dtype complex128")]
+)
 def test_a_gradient_that_is_not_real_numbers_is_named_and_nothing_is_clipped(clip, bad, kind):
     first = Tensor(np.zeros(3), requires_grad=True)
     first.grad = np.array([30.0, 40.0, 0.0])
