@@ -25,6 +25,7 @@ from .moments import (
     ExponentialAverage,
     HeavyBall,
     RunningMax,
+    StepDecay,
     UpdateScale,
 )
 from .optimizer import LearningRate, Optimizer, decay_rate, decay_rates, flag, nonnegative
@@ -34,7 +35,8 @@ from .update_rule import UpdateRule
 class Adagrad(Optimizer):
     """AdaGrad: φ = g, ψ = r_t = r_{t-1} + g⊙g (r_0 = ``initial_accumulator_value``).
 
-    θ ← θ - α_t g / (√r_t + ε), with α_t = lr / (1 + (t - 1)·lr_decay) (PyTorch's lr_decay).
+    θ ← θ - α_t g / (√r_t + ε), with α_t = lr / (1 + (t - 1)·lr_decay) (PyTorch's lr_decay),
+    t the parameter's own step count (the updates at which it had a gradient), as in PyTorch.
     Slides: the MNIST workshop writes ε + √r with ε = 1e-6 (the same formula: pass eps=1e-6);
     the lecture on parameter tuning puts ε inside the root, √(r_t + ε): ``eps_inside_sqrt=True``.
     """
@@ -68,15 +70,12 @@ class Adagrad(Optimizer):
             eps_inside_sqrt=eps_inside_sqrt,
         )
 
-    def learning_rate(self, k: int) -> float:
-        """lr(k) / (1 + k·lr_decay) for the k-th update."""
-        return super().learning_rate(k) / (1 + k * self.lr_decay)
-
     def rule(self) -> UpdateRule:
         return UpdateRule(
             psi=Accumulator("sum", self.initial_accumulator_value),
             eps=self.eps,
             eps_inside_sqrt=self.eps_inside_sqrt,
+            then=(StepDecay(self.lr_decay),) if self.lr_decay else (),
             weight_decay=self.weight_decay,
         )
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from autodiff import checks
 
-from .optimizer import is_number, nonnegative, same_type_as
+from .optimizer import gradient_problem, is_number, nonnegative, parameter_name, same_type_as
 
 # PyTorch's guard: the scale is max_norm / (‖g‖ + 1e-6), so a norm of 0 divides nothing by 0
 NORM_GUARD = 1e-6
@@ -39,6 +39,9 @@ def _with_grads(params: Any, owner: str) -> list:
     for i, p in enumerate(params):
         if not hasattr(p, "grad"):
             raise TypeError(f"{owner}: params[{i}] is a {type(p).__name__} without .grad")
+        problem = None if p.grad is None else gradient_problem(p.grad)
+        if problem is not None:
+            raise TypeError(f"{owner}: the gradient of {parameter_name(i, p)} {problem}")
     return [p for p in params if p.grad is not None]
 
 

@@ -30,6 +30,13 @@ def ema_update(average: Any, x: Any, beta: float) -> Any:
     return beta * average + (1 - beta) * x
 
 
+def ema_update_of_square(average: Any, x: Any, beta: float) -> Any:
+    """One step of the average of x²: β·v + (1 - β)·x·x, multiplied left to right as PyTorch
+    does, (1 - β)·x first: x·x alone overflows to inf for |x| > 1.3e154 (float64) where
+    (1 - β)·x·x is still a finite number."""
+    return beta * average + (1 - beta) * x * x
+
+
 def bias_correction(beta: float, t: int) -> float:
     """1 - β^t, the total weight the average has given its first t values."""
     return 1 - beta**t
@@ -92,6 +99,11 @@ class EMA:
     def update(self, x: Any) -> Any:
         """Take in the next value x_t and return the estimate after it."""
         x = _observation(x, "EMA.update", "x")
+        if self.t > 0 and np.shape(x) != np.shape(self.average):
+            raise ValueError(
+                f"EMA.update: x has shape {np.shape(x)} but the values averaged so far have shape "
+                f"{np.shape(self.average)}; an average follows one quantity (use one EMA per shape)"
+            )
         self.average = ema_update(self.average, x, self.beta)
         self.t += 1
         return self.value

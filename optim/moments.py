@@ -12,7 +12,8 @@ with a choice of first-moment estimate φ (which way to go) and second-moment es
     ψ: ``Accumulator`` of g² (AdaGrad), ``ExponentialAverage`` of g² (RMSprop, Adam,
        AdaDelta), ``Centered`` (variance instead of raw second moment)
     wrappers: ``BiasCorrected`` (divide by 1 - β^t), ``RunningMax`` (AMSGrad)
-    after the division: ``HeavyBall`` again (RMSprop's momentum), ``UpdateScale`` (AdaDelta)
+    after the division: ``HeavyBall`` again (RMSprop's momentum), ``UpdateScale`` (AdaDelta),
+       ``StepDecay`` (AdaGrad's lr_decay)
 
 A piece is called once per step as ``piece(state, x, t)`` with that step's value x (the
 gradient, or the direction so far when used after the division) and the step number
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .ema import bias_correction, ema_update
+from .ema import bias_correction, ema_update, ema_update_of_square
 
 
 class Estimate(Protocol):
@@ -58,7 +59,8 @@ class ExponentialAverage:
     squared: bool = False
 
     def __call__(self, state: dict, x: Any, t: int) -> Any:
-        average = ema_update(state.get(self.key, 0.0), x * x if self.squared else x, self.beta)
+        update = ema_update_of_square if self.squared else ema_update
+        average = update(state.get(self.key, 0.0), x, self.beta)
         state[self.key] = average
         return average
 
@@ -139,6 +141,19 @@ class HeavyBall:
 
 
 @dataclass(frozen=True)
+class StepDecay:
+    """x_t / (1 + (t - 1)·d): AdaGrad's ``lr_decay`` d, so its step size is
+    α_t = lr / (1 + (t - 1)·d). t is this parameter's own step count, as in PyTorch: a
+    parameter that had no gradient at some updates has decayed less than the others.
+    """
+
+    decay: float
+
+    def __call__(self, state: dict, x: Any, t: int) -> Any:
+        return x / (1 + (t - 1) * self.decay)
+
+
+@dataclass(frozen=True)
 class UpdateScale:
     """AdaDelta's unit correction, in place of a learning rate (the MNIST
     workshop: "r replaces the lr").
@@ -154,5 +169,5 @@ class UpdateScale:
     def __call__(self, state: dict, x: Any, t: int) -> Any:
         previous = state[self.key] if self.key in state else np.zeros_like(x)  # x's dtype, as PyTorch
         update = np.sqrt(previous + self.eps) * x
-        state[self.key] = ema_update(previous, update * update, self.rho)
+        state[self.key] = ema_update_of_square(previous, update, self.rho)
         return update

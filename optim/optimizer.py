@@ -69,6 +69,11 @@ def parameter_list(params: Any, owner: str) -> list:
     """``params`` as a list, after checking each item is a parameter (has .data and .grad)."""
     if hasattr(params, "data") and hasattr(params, "grad"):
         raise TypeError(f"{owner}: params must be a list of parameters, not one parameter: use [p]")
+    if isinstance(params, dict):
+        raise TypeError(
+            f"{owner}: params is a dict, whose items are its keys; pass the parameters themselves "
+            "(model.parameters(), or list(params.values()))"
+        )
     if isinstance(params, (str, bytes, np.ndarray)):
         raise TypeError(
             f"{owner}: params must be an iterable of parameters (such as model.parameters()), "
@@ -85,15 +90,50 @@ def parameter_list(params: Any, owner: str) -> list:
         raise ValueError(f"{owner}: params is an empty parameter list: there is nothing to optimize")
     seen: set[int] = set()
     for i, p in enumerate(params):
+        if isinstance(p, dict):
+            raise TypeError(
+                f"{owner}: params[{i}] is a dict: PyTorch's parameter groups are not supported here; "
+                "make one optimizer per group, each with its own settings"
+            )
         if not (hasattr(p, "data") and hasattr(p, "grad")):
             raise TypeError(
                 f"{owner}: params[{i}] is a {type(p).__name__} without .data and .grad; "
                 "pass Values or Tensors (model.parameters())"
             )
+        if getattr(p, "parents", ()):
+            op = getattr(p, "op", "") or "an op"
+            raise ValueError(
+                f"{owner}: params[{i}]{_label(p)} is not a leaf: it was computed by {op} from other "
+                "nodes, which changing its data would not change; pass the leaves it came from "
+                "(PyTorch: can't optimize a non-leaf Tensor)"
+            )
         if id(p) in seen:
             raise ValueError(f"{owner}: params[{i}] appears twice in the list; it would be updated twice")
         seen.add(id(p))
     return params
+
+
+def gradient_problem(grad: Any) -> str | None:
+    """What is wrong with ``grad`` as a parameter's gradient (None if it is a real number or a
+    numpy array of real numbers; lists, strings and complex numbers are refused)."""
+    if isinstance(grad, np.ndarray):
+        if grad.dtype.kind not in "fiu":
+            return f"is an array of dtype {grad.dtype}; it must hold real numbers"
+        return None
+    if is_number(grad):
+        return None
+    shown = repr(grad) if len(repr(grad)) <= 40 else repr(grad)[:37] + "..."
+    return f"is a {type(grad).__name__} ({shown}); it must be a number or a numpy array of real numbers"
+
+
+def _label(p: Any) -> str:
+    label = getattr(p, "label", "")
+    return f" ({label!r})" if isinstance(label, str) and label else ""
+
+
+def parameter_name(i: int, p: Any) -> str:
+    """``parameter i``, with the parameter's label when it has one."""
+    return f"parameter {i}{_label(p)}"
 
 
 def same_type_as(value: Any, like: Any) -> Any:
@@ -188,9 +228,14 @@ class Optimizer:
 
     def _check_gradients(self) -> None:
         for i, p in enumerate(self.params):
-            if p.grad is not None and np.shape(p.grad) != np.shape(p.data):
+            if p.grad is None:
+                continue
+            problem = gradient_problem(p.grad)
+            if problem is not None:
+                raise TypeError(f"{type(self).__name__}: the gradient of {parameter_name(i, p)} {problem}")
+            if np.shape(p.grad) != np.shape(p.data):
                 raise ValueError(
-                    f"{type(self).__name__}: parameter {i} has data of shape {np.shape(p.data)} "
+                    f"{type(self).__name__}: {parameter_name(i, p)} has data of shape {np.shape(p.data)} "
                     f"but a gradient of shape {np.shape(p.grad)}"
                 )
 

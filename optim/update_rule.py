@@ -5,7 +5,8 @@
     d_t = φ_t / (√ψ_t + ε)                            (PyTorch: ε outside the root)
     d_t = φ_t / √(ψ_t + ε)                            (``eps_inside_sqrt``: two lectures' form)
     d_t = φ_t                                         (ψ = 1: SGD, Momentum)
-    d_t ← stage(d_t) for each of ``then``             (RMSprop's momentum, AdaDelta's scale)
+    d_t ← stage(d_t) for each of ``then``             (RMSprop's momentum, AdaDelta's scale,
+                                                       AdaGrad's lr_decay)
     θ   ← θ - α_t d_t
 
 An optimizer is a choice of these fields (see ``momentum.py`` and ``adaptive.py``):

@@ -10,7 +10,7 @@ import pytest
 
 import nn
 import optim
-from autodiff import Value
+from autodiff import Tensor, Value
 
 ALL_RULES = {
     "Optimizer": lambda p: optim.Optimizer(p, lr=0.1),
@@ -108,9 +108,20 @@ def test_a_schedule_gives_the_lr_of_update_k():
     assert opt.learning_rate(5) == pytest.approx(0.6)
 
 
-def test_adagrad_lr_decay_divides_the_lr_of_update_k():
-    opt = optim.Adagrad([Param(np.zeros(1))], lr=0.1, lr_decay=0.5)
-    assert [opt.learning_rate(k) for k in range(3)] == pytest.approx([0.1, 0.1 / 1.5, 0.1 / 2.0])
+def test_adagrad_lr_decay_counts_each_parameters_own_steps():
+    # α_t = lr / (1 + (t - 1)·lr_decay), t the parameter's step: one that first gets a
+    # gradient at update 2 takes its first step with the full lr, as in PyTorch
+    every, late = Param(np.zeros(1)), Param(np.zeros(1))
+    opt = optim.Adagrad([every, late], lr=0.1, lr_decay=0.5, eps=0.0)
+    for k in range(3):
+        every.grad = np.array([1.0])
+        late.grad = np.array([1.0]) if k == 2 else None
+        opt.step()
+    # with g = 1 at every step, r_t = t and the step is α_t / √t
+    steps = [0.1 / (1 + 0.5 * (t - 1)) / math.sqrt(t) for t in (1, 2, 3)]
+    np.testing.assert_allclose(every.data, [-sum(steps)], rtol=1e-12)
+    np.testing.assert_allclose(late.data, [-steps[0]], rtol=1e-12)
+    assert opt.learning_rate(2) == 0.1  # the lr before the per-parameter decay, as PyTorch's param group
 
 
 def test_step_returns_the_closures_loss_and_calls_it_once():
@@ -321,6 +332,16 @@ def test_a_module_or_a_single_parameter_is_not_a_parameter_list():
         optim.SGD([x, x], lr=0.1)
 
 
+def test_a_dict_of_parameters_or_parameter_groups_are_named():
+    w = Value(1.0)
+    message = r"SGD: params is a dict, whose items are its keys; .*list\(params\.values\(\)\)"
+    with pytest.raises(TypeError, match=message):
+        optim.SGD({"w": w}, lr=0.1)
+    message = r"Adam: params\[0\] is a dict: PyTorch's parameter groups are not supported"
+    with pytest.raises(TypeError, match=message):
+        optim.Adam([{"params": [w], "lr": 0.1}])
+
+
 def test_a_gradient_of_the_wrong_shape_moves_nothing():
     a, b = Param(np.array([1.0, 2.0])), Param(np.array([3.0]))
     a.grad, b.grad = np.array([1.0, 1.0]), np.array([1.0, 1.0])
@@ -329,6 +350,41 @@ def test_a_gradient_of_the_wrong_shape_moves_nothing():
     with pytest.raises(ValueError, match=message):
         opt.step()
     np.testing.assert_array_equal(a.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("bad, kind", [
+    ([1.0, 1.0], "a list"),
+    ("ab", "a str"),
+    (np.array([1j, 1.0]), "an array of dtype complex128"),
+    (np.array([True, False]), "an array of dtype bool"),
+])
+@pytest.mark.parametrize("rule", ["SGD", "Adam"])
+def test_a_gradient_that_is_not_real_numbers_is_named_and_moves_nothing(rule, bad, kind):
+    # PyTorch refuses it when it is assigned ("assigned grad expected to be a Tensor");
+    # numpy would multiply a list by a float badly, or drop a complex gradient's imaginary part
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="w")
+    other = Param(np.array([3.0]))
+    other.grad, w.grad = np.array([1.0]), bad
+    opt = getattr(optim, rule)([other, w], lr=0.1)
+    with pytest.raises(TypeError, match=rf"{rule}: the gradient of parameter 1 \('w'\) is {kind}"):
+        opt.step()
+    np.testing.assert_array_equal(other.data, [3.0])
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    x = Value(1.0)
+    x.grad = 1j
+    with pytest.raises(TypeError, match=r"the gradient of parameter 0 is a complex \(1j\)"):
+        getattr(optim, rule)([x], lr=0.1).step()
+    assert x.data == 1.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Tensor(np.ones(2), requires_grad=True, label="w") * 2.0,
+    lambda: Value(1.0, label="w").tanh(),
+], ids=["Tensor", "Value"])
+def test_a_computed_node_is_not_a_parameter(make):
+    # PyTorch: "can't optimize a non-leaf Tensor"; changing its data would not reach its inputs
+    with pytest.raises(ValueError, match=r"SGD: params\[1\] is not a leaf: it was computed by (\*|tanh)"):
+        optim.SGD([Value(0.0), make()], lr=0.1)
 
 
 def test_nag_needs_a_closure_that_returns_the_loss():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import optim
-from autodiff import Value
+from autodiff import Tensor, Value
 
 
 class Param:
@@ -140,3 +140,21 @@ def test_bad_clipping_arguments_change_nothing(params, call, message):
 def test_clipping_something_without_grad_is_refused():
     with pytest.raises(TypeError, match=r"clip_grad_norm_: params\[1\] is a float without \.grad"):
         optim.clip_grad_norm_([Value(1.0), 2.0], 1.0)
+
+
+@pytest.mark.parametrize("clip", [
+    lambda p: optim.clip_grad_value_(p, 1.0),
+    lambda p: optim.clip_grad_norm_(p, 1.0),
+    lambda p: optim.clip_grad_norm_per_param_(p, 1.0),
+], ids=["value", "global norm", "per-parameter norm"])
+@pytest.mark.parametrize(
+    "bad, kind", [([3.0, 4.0], "a list"), ("34", "a str"), (np.array([3j]), "an array of dtype complex128")]
+)
+def test_a_gradient_that_is_not_real_numbers_is_named_and_nothing_is_clipped(clip, bad, kind):
+    first = Tensor(np.zeros(3), requires_grad=True)
+    first.grad = np.array([30.0, 40.0, 0.0])
+    w = Tensor(np.zeros(2), requires_grad=True, label="w")
+    w.grad = bad
+    with pytest.raises(TypeError, match=rf"the gradient of parameter 1 \('w'\) is {kind}"):
+        clip([first, w])
+    np.testing.assert_array_equal(first.grad, [30.0, 40.0, 0.0])

@@ -94,3 +94,16 @@ def test_beta_must_be_in_0_1(beta):
 def test_bias_correction_must_be_a_flag():
     with pytest.raises(TypeError, match="bias_correction must be True or False"):
         EMA(0.9, bias_correction="yes")
+
+
+def test_a_value_of_another_shape_is_refused_naming_both_shapes():
+    # numpy would broadcast a number over the average of arrays (or fail with a bare error)
+    ema = EMA(0.9)
+    ema.update([1.0, 2.0])
+    for x, shape in ((3.0, r"\(\)"), ([1.0, 2.0, 3.0], r"\(3,\)")):
+        message = rf"EMA.update: x has shape {shape} but the values averaged so far have shape \(2,\)"
+        with pytest.raises(ValueError, match=message):
+            ema.update(x)
+    assert ema.t == 1
+    expected = (0.09 * np.array([1.0, 2.0]) + 0.1 * np.array([3.0, 4.0])) / 0.19
+    np.testing.assert_allclose(ema.update([3.0, 4.0]), expected)

@@ -151,6 +151,59 @@ def test_every_rule_follows_torch_for_60_float64_steps(torch, case, is_scheduled
                 assert np.abs(np.asarray(opt.state[p][key]) - value.numpy()).max() <= 1e-12, key
 
 
+def has_gradient(i, k):
+    """Whether parameter i gets a gradient at update k: each misses some updates, the scalar
+    the first two, so the parameters' own step counts drift apart from the update count."""
+    return k >= 2 if i == 0 else (k + i) % 3 != 0
+
+
+@pytest.mark.parametrize("case", list(ORACLE_CASES))
+def test_every_rule_follows_torch_when_parameters_miss_updates(torch, case):
+    # PyTorch skips a parameter whose grad is None, and counts each parameter's own steps
+    # (Adam's bias correction, Adagrad's lr_decay): 1/(1 + (t - 1)·lr_decay) with t the
+    # parameter's step, not the optimizer's update count
+    name, kwargs = ORACLE_CASES[case]
+    params = make_params()
+    opt = getattr(optim, name)(params, **kwargs)
+    tensors = [torch.tensor(s.copy(), dtype=torch.float64, requires_grad=True) for s in STARTS]
+    torch_opt = getattr(torch.optim, name)(tensors, foreach=False, **kwargs)
+    for k in range(STEPS):
+        set_gradients(params, k)
+        for i, (p, t) in enumerate(zip(params, tensors)):
+            t.grad = torch.as_tensor(gradient(i, t.detach().numpy(), k)) if has_gradient(i, k) else None
+            if not has_gradient(i, k):
+                p.grad = None
+        opt.step()
+        torch_opt.step()
+    own_steps = [sum(has_gradient(i, k) for k in range(STEPS)) for i in range(3)]
+    assert [opt.state[p]["step"] for p in params] == own_steps
+    assert np.abs(flat(params) - flat_torch(tensors)).max() <= 1e-12
+    assert np.abs(flat(params) - flat(make_params())).max() > 0.02
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+    ("Adadelta", dict()),
+], ids=["RMSprop", "RMSprop centered momentum", "Adadelta"])
+def test_a_gradient_whose_square_overflows_moves_as_in_torch(torch, name, kwargs):
+    # g² = 2.25e308 is past float64's largest number, but (1 - α)·g·g, multiplied in
+    # PyTorch's order, is not: the average of g² stays finite and the step is lr-sized
+    g = np.array([1.5e154, -3e154, 0.5, 0.0])
+    params = [Param(np.ones(4))]
+    opt = getattr(optim, name)(params, **kwargs)
+    tensor = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    torch_opt = getattr(torch.optim, name)([tensor], foreach=False, **kwargs)
+    for _ in range(3):
+        params[0].grad, tensor.grad = g.copy(), torch.tensor(g)
+        with np.errstate(over="ignore"):
+            opt.step()
+        torch_opt.step()
+    theirs = tensor.detach().numpy()
+    assert np.isfinite(theirs).all() and (theirs[:2] != 1.0).all()
+    np.testing.assert_allclose(params[0].data, theirs, rtol=1e-12, atol=0)
+
+
 def test_momentum_ema_form_is_torch_sgd_with_lr_times_one_minus_beta(torch):
     alpha, beta = 0.2, 0.9
     params = make_params()
