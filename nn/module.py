@@ -1,11 +1,12 @@
 """``Module``: the base of every model, scalar or tensor.
 
 A module keeps its parameters (leaf nodes that require grad) and its submodules as
-ordinary attributes, or in lists and tuples of them; ``named_parameters()`` finds them
-all, in the order they were assigned. Attributes whose names start with "_" are private
-(caches, bookkeeping) and never searched. Calling a module calls ``forward`` inside an
-``autodiff`` scope, so every node it creates is tagged with the module that made it
-(the graph pictures use this to collapse a neuron or a layer into one box).
+ordinary attributes, or in lists, tuples and dicts of them (named ``layers.0``,
+``heads.left``); ``named_parameters()`` finds them all, in the order they were assigned.
+Attributes whose names start with "_" are private (caches, bookkeeping) and never
+searched. Calling a module calls ``forward`` inside an ``autodiff`` scope, so every node
+it creates is tagged with the module that made it (the graph pictures use this to
+collapse a neuron or a layer into one box).
 
 Buffers are arrays that belong to the model's state but are not trained (BatchNorm's
 running statistics): ``register_buffer`` names them, ``named_buffers()`` finds them, and
@@ -34,6 +35,24 @@ def is_parameter(obj: Any) -> bool:
         and getattr(obj, "requires_grad", False)
         and not obj.parents
     )
+
+
+def _contents(name: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """(name, object) for ``value`` and, when it is a list, tuple or dict, for everything
+    inside it, depth first (a loop over a stack, not recursion; a container met again
+    inside itself is not entered twice)."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    entered: set[int] = set()
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, (list, tuple, dict)):
+            if id(value) in entered:
+                continue
+            entered.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend(reversed([(f"{name}.{key}", item) for key, item in items]))
+        else:
+            yield name, value
 
 
 class Module:
@@ -65,15 +84,12 @@ class Module:
     # -- traversal -----------------------------------------------------------------
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(name, object) for every public attribute, with list/tuple items as ``name.i``."""
+        """(name, object) for every public attribute; the items of a list or tuple are
+        ``name.i`` and the values of a dict ``name.key`` (PyTorch's ModuleList and
+        ModuleDict names), containers inside containers too (``name.i.j``)."""
         for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    yield f"{name}.{i}", item
-            else:
-                yield name, value
+            if not name.startswith("_"):
+                yield from _contents(name, value)
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """(qualified name, module) for this module and every submodule, depth first."""
