@@ -150,7 +150,10 @@ class Module:
     # -- modes -------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> "Module":
-        """Training mode (dropout active, batch statistics) for this module and its submodules."""
+        """Training mode (dropout active, batch statistics) for this module and its submodules;
+        ``train(False)`` is ``eval()``. ``mode`` must be True or False (as in PyTorch)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}.train: mode must be True or False, got {mode!r}")
         for _, module in self.named_modules():
             module.training = bool(mode)
         return self

@@ -433,3 +433,14 @@ def test_a_container_holding_itself_is_searched_once():
 
     assert [name for name, _ in Loop().named_parameters()] == ["layer.weight", "layer.bias"]
 
+
+@pytest.mark.parametrize("mode", ["no", 0, 1, None])
+def test_train_refuses_a_mode_that_is_not_true_or_false_as_pytorch_does(torch, mode):
+    with pytest.raises(ValueError, match="expected to be boolean"):
+        torch.nn.Linear(2, 2).train(mode)
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5))
+    model.eval()
+    with pytest.raises(ValueError, match=r"Sequential.train: mode must be True or False, got"):
+        model.train(mode)
+    assert not any(module.training for _, module in model.named_modules())  # nothing changed
+    assert model.train(np.bool_(True)).training and model[1].training
