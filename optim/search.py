@@ -120,7 +120,8 @@ class Uniform:
         low, high = self.to_axis(self.low), self.to_axis(self.high)
         width = zoom * (high - low)
         new_low = min(max(self.to_axis(center) - width / 2, low), high - width)
-        return type(self)(self._inside(self.from_axis(new_low)), self._inside(self.from_axis(new_low + width)))
+        new_high = new_low + width
+        return type(self)(self._inside(self.from_axis(new_low)), self._inside(self.from_axis(new_high)))
 
     def __eq__(self, other: Any) -> bool:
         return type(other) is type(self) and (other.low, other.high) == (self.low, self.high)
