@@ -169,7 +169,8 @@ class Module:
 
         Copies (PyTorch shares the storage): a state dict kept as a snapshot, say of the
         best model so far, does not change as training goes on. A scalar parameter (a
-        Value) becomes a 0-d array.
+        Value) becomes a 0-d array. A shared layer or parameter appears under every name
+        it has (PyTorch's rule), while ``named_parameters()`` gives it once.
         """
         slots = self._state_slots()
         return {name: np.array(getattr(owner, attribute)) for name, (owner, attribute) in slots.items()}
@@ -193,17 +194,23 @@ class Module:
     def _state_slots(self) -> dict[str, tuple[Any, str]]:
         """Name -> (object, attribute) holding its numbers, module by module as PyTorch
         orders them: (parameter, "data") for each parameter, then (module, name) for
-        each buffer."""
+        each buffer. As in PyTorch, a module or parameter held in two places (a layer
+        used twice, tied weights) is listed under each of its names, so a state dict
+        loads into a model that shares it and into one that does not alike."""
         slots: dict[str, tuple[Any, str]] = {}
-        seen: set[int] = set()
-        for module_name, module in self.named_modules():
+        stack: list[tuple[str, Module, tuple[int, ...]]] = [("", self, ())]
+        while stack:
+            module_name, module, ancestors = stack.pop()
             prefix = f"{module_name}." if module_name else ""
+            children = []
             for name, value in module._members():
-                if is_parameter(value) and id(value) not in seen:
-                    seen.add(id(value))
+                if is_parameter(value):
                     slots[prefix + name] = (value, "data")
+                elif isinstance(value, Module) and id(value) not in ancestors and value is not module:
+                    children.append((prefix + name, value, (*ancestors, id(module))))
             for buffer in module.__dict__.get("_buffer_names", ()):
                 slots[prefix + buffer] = (module, buffer)
+            stack.extend(reversed(children))
         return slots
 
     def save(self, path: str | os.PathLike) -> None:
