@@ -231,6 +231,22 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
     return callbacks
 
 
+def _check_record(record: dict, i: int) -> None:
+    """Refuse an entry callback ``i`` put into the record that is not one number: the
+    history makes a series of floats of each entry, which would fail only when read."""
+    for name, value in record.items():
+        if name in BOOKKEEPING:
+            continue
+        number = isinstance(value, numbers.Real) or (
+            isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiub"
+        )
+        if not number:
+            raise TypeError(
+                f"fit: callback {i} put {name!r} = {value!r} into the epoch's record; the record "
+                "holds one number per entry (each becomes a series of the history)"
+            )
+
+
 # -- metrics ----------------------------------------------------------------------------
 
 
@@ -523,9 +539,10 @@ def fit(
             history.epochs.append(record)
 
             stop = diverged
-            for callback in callbacks:
+            for i, callback in enumerate(callbacks):
                 if callback(record):
                     stop = True
+                _check_record(record, i)
             if early_stopping is not None:
                 if monitor not in record:
                     raise ValueError(

@@ -245,6 +245,24 @@ def test_callbacks_see_each_record_may_add_series_and_may_stop():
     assert history.stopped_epoch is None  # stopped by a callback, not by early stopping
 
 
+
+@pytest.mark.parametrize("value", ["fast", [1.0, 2.0], None, np.zeros(3)])
+def test_a_callback_adding_something_other_than_a_number_is_named_when_it_does(value):
+    # the history took it, and reading the history failed later: "could not convert string to float"
+    X, y = regression_data(n=20)
+    model = nn.Linear(3, 1, rng=0)
+
+    def fine(record):
+        record["weight_norm"] = np.float32(1.5)
+
+    def note(record):
+        record["note"] = value
+
+    with pytest.raises(TypeError, match=r"fit: callback 1 put 'note' = .* into the epoch's record; the record"):
+        nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=3, batch_size=5,
+               callbacks=[fine, note], progress=False)
+
+
 # -- early stopping -----------------------------------------------------------------------------
 
 
