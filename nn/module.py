@@ -1,11 +1,12 @@
 """``Module``: the base of every model, scalar or tensor.
 
 A module keeps its parameters (leaf nodes that require grad) and its submodules as
-ordinary attributes, or in lists and tuples of them; ``named_parameters()`` finds them
-all, in the order they were assigned. Attributes whose names start with "_" are private
-(caches, bookkeeping) and never searched. Calling a module calls ``forward`` inside an
-``autodiff`` scope, so every node it creates is tagged with the module that made it
-(the graph pictures use this to collapse a neuron or a layer into one box).
+ordinary attributes, or in lists, tuples and dicts of them (named ``layers.0``,
+``heads.left``); ``named_parameters()`` finds them all, in the order they were assigned.
+Attributes whose names start with "_" are private (caches, bookkeeping) and never
+searched. Calling a module calls ``forward`` inside an ``autodiff`` scope, so every node
+it creates is tagged with the module that made it (the graph pictures use this to
+collapse a neuron or a layer into one box).
 
 Buffers are arrays that belong to the model's state but are not trained (BatchNorm's
 running statistics): ``register_buffer`` names them, ``named_buffers()`` finds them, and
@@ -34,6 +35,24 @@ def is_parameter(obj: Any) -> bool:
         and getattr(obj, "requires_grad", False)
         and not obj.parents
     )
+
+
+def _contents(name: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """(name, object) for ``value`` and, when it is a list, tuple or dict, for everything
+    inside it, depth first (a loop over a stack, not recursion; a container met again
+    inside itself is not entered twice)."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    entered: set[int] = set()
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, (list, tuple, dict)):
+            if id(value) in entered:
+                continue
+            entered.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend(reversed([(f"{name}.{key}", item) for key, item in items]))
+        else:
+            yield name, value
 
 
 class Module:
@@ -65,15 +84,12 @@ class Module:
     # -- traversal -----------------------------------------------------------------
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(name, object) for every public attribute, with list/tuple items as ``name.i``."""
+        """(name, object) for every public attribute; the items of a list or tuple are
+        ``name.i`` and the values of a dict ``name.key`` (PyTorch's ModuleList and
+        ModuleDict names), containers inside containers too (``name.i.j``)."""
         for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    yield f"{name}.{i}", item
-            else:
-                yield name, value
+            if not name.startswith("_"):
+                yield from _contents(name, value)
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """(qualified name, module) for this module and every submodule, depth first."""
@@ -134,7 +150,10 @@ class Module:
     # -- modes -------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> "Module":
-        """Training mode (dropout active, batch statistics) for this module and its submodules."""
+        """Training mode (dropout active, batch statistics) for this module and its submodules;
+        ``train(False)`` is ``eval()``. ``mode`` must be True or False (as in PyTorch)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}.train: mode must be True or False, got {mode!r}")
         for _, module in self.named_modules():
             module.training = bool(mode)
         return self
@@ -150,7 +169,8 @@ class Module:
 
         Copies (PyTorch shares the storage): a state dict kept as a snapshot, say of the
         best model so far, does not change as training goes on. A scalar parameter (a
-        Value) becomes a 0-d array.
+        Value) becomes a 0-d array. A shared layer or parameter appears under every name
+        it has (PyTorch's rule), while ``named_parameters()`` gives it once.
         """
         slots = self._state_slots()
         return {name: np.array(getattr(owner, attribute)) for name, (owner, attribute) in slots.items()}
@@ -174,17 +194,23 @@ class Module:
     def _state_slots(self) -> dict[str, tuple[Any, str]]:
         """Name -> (object, attribute) holding its numbers, module by module as PyTorch
         orders them: (parameter, "data") for each parameter, then (module, name) for
-        each buffer."""
+        each buffer. As in PyTorch, a module or parameter held in two places (a layer
+        used twice, tied weights) is listed under each of its names, so a state dict
+        loads into a model that shares it and into one that does not alike."""
         slots: dict[str, tuple[Any, str]] = {}
-        seen: set[int] = set()
-        for module_name, module in self.named_modules():
+        stack: list[tuple[str, Module, tuple[int, ...]]] = [("", self, ())]
+        while stack:
+            module_name, module, ancestors = stack.pop()
             prefix = f"{module_name}." if module_name else ""
+            children = []
             for name, value in module._members():
-                if is_parameter(value) and id(value) not in seen:
-                    seen.add(id(value))
+                if is_parameter(value):
                     slots[prefix + name] = (value, "data")
+                elif isinstance(value, Module) and id(value) not in ancestors and value is not module:
+                    children.append((prefix + name, value, (*ancestors, id(module))))
             for buffer in module.__dict__.get("_buffer_names", ()):
                 slots[prefix + buffer] = (module, buffer)
+            stack.extend(reversed(children))
         return slots
 
     def save(self, path: str | os.PathLike) -> None:

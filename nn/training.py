@@ -57,6 +57,12 @@ epoch, once the callbacks have run; training stops when it says so, and at the e
 parameters of the best epoch (``history.best_epoch``) are restored into the model,
 whether it stopped early or the epochs ran out.
 
+**A diverged run.** A batch whose loss is NaN or infinite (a learning rate too large,
+say) ends training: that update is made, the epoch's record is completed (its loss is
+NaN or infinite; validation, callbacks and early stopping run as usual, and early
+stopping still restores its best epoch) and a ``RuntimeWarning`` names the epoch, the
+iteration and the learning rate, instead of epoch after epoch of NaN.
+
 **Modes.** Training passes run in training mode (``model.train()``: fresh dropout masks,
 batch statistics), validation, ``evaluate`` and ``predict`` in evaluation mode under
 ``autodiff.no_grad()``; all three leave every submodule in the mode they found it in.
@@ -71,6 +77,7 @@ import contextlib
 import math
 import numbers
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Sequence
 
@@ -222,6 +229,22 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
                 f"fit: callback {i} is a {type(callback).__name__}, not a function of the epoch's record"
             )
     return callbacks
+
+
+def _check_record(record: dict, i: int) -> None:
+    """Refuse an entry callback ``i`` put into the record that is not one number: the
+    history makes a series of floats of each entry, which would fail only when read."""
+    for name, value in record.items():
+        if name in BOOKKEEPING:
+            continue
+        number = isinstance(value, numbers.Real) or (
+            isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiub"
+        )
+        if not number:
+            raise TypeError(
+                f"fit: callback {i} put {name!r} = {value!r} into the epoch's record; the record "
+                "holds one number per entry (each becomes a series of the history)"
+            )
 
 
 # -- metrics ----------------------------------------------------------------------------
@@ -476,7 +499,7 @@ def fit(
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             model.train()
-            loss_sum, seen, batch_scores, batch_targets = 0.0, 0, [], []
+            loss_sum, seen, batch_scores, batch_targets, diverged = 0.0, 0, [], [], False
             for X_batch, y_batch in epoch_batches:
                 optimizer.zero_grad()
                 outputs = _forward(model, X_batch, scalar)
@@ -494,6 +517,16 @@ def fit(
                     batch_scores.append(_scores(outputs, scalar))
                     batch_targets.append(y_batch)
                 bar.update()
+                if not math.isfinite(value):
+                    diverged = True
+                    warnings.warn(
+                        f"fit: the loss is {value} at epoch {epoch}, iteration {k} (learning rate {lr:g}): "
+                        "the run diverged, so training stops after this epoch's record; "
+                        "a smaller learning rate may help",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    break
 
             record: dict[str, Any] = {"epoch": epoch, "loss": loss_sum / seen}
             if table:
@@ -505,10 +538,11 @@ def fit(
             record.update(lr=lr, iterations=iterations, seconds=time.perf_counter() - started)
             history.epochs.append(record)
 
-            stop = False
-            for callback in callbacks:
+            stop = diverged
+            for i, callback in enumerate(callbacks):
                 if callback(record):
                     stop = True
+                _check_record(record, i)
             if early_stopping is not None:
                 if monitor not in record:
                     raise ValueError(

@@ -87,7 +87,9 @@ def log_uniform(low: float, high: float, size: int | tuple[int, ...] | None = No
     low, high = _bounds("log_uniform", low, high, positive=True)
     _check_size(size, "log_uniform")
     r = generator(rng, "log_uniform").uniform(math.log10(low), math.log10(high), size=size)
-    return float(10.0**r) if size is None else 10.0**r
+    # 10^(log10 x) is x only to within a rounding: kept in [low, high] (0.3 came back as 0.29999999999999993)
+    samples = np.clip(10.0**r, low, high)
+    return float(samples) if size is None else samples
 
 
 class Uniform:
@@ -97,7 +99,13 @@ class Uniform:
         self.low, self.high = _bounds(type(self).__name__, low, high, positive=False)
 
     def __call__(self, rng: np.random.Generator) -> float:
-        return float(self.from_axis(rng.uniform(self.to_axis(self.low), self.to_axis(self.high))))
+        value = self.from_axis(rng.uniform(self.to_axis(self.low), self.to_axis(self.high)))
+        return self._inside(value)
+
+    def _inside(self, value: float) -> float:
+        """``value`` kept in [low, high]: the way to the axis and back rounds (10^(log10 0.3)
+        is 0.29999999999999993), and a bound may be a hard limit (a dropout rate in [0, 1])."""
+        return float(min(max(value, self.low), self.high))
 
     def to_axis(self, value: float) -> float:
         """Where ``value`` sits on the axis the sampler is uniform on (the value itself here)."""
@@ -112,7 +120,8 @@ class Uniform:
         low, high = self.to_axis(self.low), self.to_axis(self.high)
         width = zoom * (high - low)
         new_low = min(max(self.to_axis(center) - width / 2, low), high - width)
-        return type(self)(self.from_axis(new_low), self.from_axis(new_low + width))
+        new_high = new_low + width
+        return type(self)(self._inside(self.from_axis(new_low)), self._inside(self.from_axis(new_high)))
 
     def __eq__(self, other: Any) -> bool:
         return type(other) is type(self) and (other.low, other.high) == (self.low, self.high)

@@ -245,6 +245,24 @@ def test_callbacks_see_each_record_may_add_series_and_may_stop():
     assert history.stopped_epoch is None  # stopped by a callback, not by early stopping
 
 
+
+@pytest.mark.parametrize("value", ["fast", [1.0, 2.0], None, np.zeros(3)])
+def test_a_callback_adding_something_other_than_a_number_is_named_when_it_does(value):
+    # the history took it, and reading the history failed later: "could not convert string to float"
+    X, y = regression_data(n=20)
+    model = nn.Linear(3, 1, rng=0)
+
+    def fine(record):
+        record["weight_norm"] = np.float32(1.5)
+
+    def note(record):
+        record["note"] = value
+
+    with pytest.raises(TypeError, match=r"fit: callback 1 put 'note' = .* into the epoch's record; the record"):
+        nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=3, batch_size=5,
+               callbacks=[fine, note], progress=False)
+
+
 # -- early stopping -----------------------------------------------------------------------------
 
 
@@ -557,3 +575,82 @@ def test_predicted_labels_of_scores():
     assert predicted_labels(np.array([[0.5], [-0.2]]), y_true=[1, -1]).tolist() == [1, -1]
     with pytest.raises(ValueError, match="shape"):
         predicted_labels(np.zeros((2, 2, 2)))
+
+
+
+# -- against PyTorch ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch is these tests' oracle: pip install torch==2.13.0")
+
+
+def _torch_twin(torch, model):
+    """A torch Sequential with the same weights (each transposed) as ours, of Linear and Tanh."""
+    layers = []
+    for module in model:
+        if isinstance(module, nn.Linear):
+            layer = torch.nn.Linear(module.in_features, module.out_features, dtype=torch.float64)
+            with torch.no_grad():
+                layer.weight.copy_(torch.tensor(module.weight.data.T))
+                layer.bias.copy_(torch.tensor(module.bias.data))
+            layers.append(layer)
+        else:
+            layers.append(torch.nn.Tanh())
+    return torch.nn.Sequential(*layers)
+
+
+def _torch_loop(torch, twin, loss, X, y, batch_size, rng, epochs, lr):
+    """PyTorch's own SGD loop over the batches nn.data.batches gives for ``rng``: each epoch's
+    batch losses, as far as the first one that is not finite."""
+    opt = torch.optim.SGD(twin.parameters(), lr=lr, momentum=0.9)
+    data, losses = nn.data.batches(X, y, batch_size, rng=rng), []
+    for _ in range(epochs):
+        losses.append([])
+        for X_batch, y_batch in data:
+            opt.zero_grad()
+            value = loss(twin(torch.tensor(X_batch)), torch.tensor(y_batch))
+            value.backward()
+            opt.step()
+            losses[-1].append(value.item())
+            if not math.isfinite(value.item()):
+                return losses
+    return losses
+
+
+def test_an_epoch_of_fit_is_pytorchs_loop_over_the_same_batches(torch):
+    X, y = blobs(n_per_class=13)  # 39 rows in batches of 8: the last one holds 7
+    model = nn.Sequential(nn.Linear(2, 6, rng=1), nn.Tanh(), nn.Linear(6, 3, rng=2))
+    twin = _torch_twin(torch, model)
+    sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = nn.fit(model, nn.CrossEntropyLoss(), sgd, (X, y), epochs=2, batch_size=8, rng=5,
+                     metrics=["accuracy"], progress=False)
+    expected = _torch_loop(torch, twin, torch.nn.functional.cross_entropy, X, y, 8, 5, epochs=2, lr=0.1)
+    np.testing.assert_allclose(history.iterations["loss"], sum(expected, []), rtol=1e-10, atol=0)
+    sizes = [8, 8, 8, 8, 7]
+    np.testing.assert_allclose(history["loss"], [np.dot(sizes, epoch) / 39 for epoch in expected], rtol=1e-10)
+    for ours, theirs in zip((model[0], model[2]), (twin[0], twin[2])):
+        np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy().T, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(ours.bias.data, theirs.bias.detach().numpy(), rtol=1e-10, atol=1e-13)
+    with torch.no_grad():
+        accuracy = (twin(torch.tensor(X)).argmax(1).numpy() == y).mean()
+    assert nn.evaluate(model, nn.CrossEntropyLoss(), (X, y), ["accuracy"])["accuracy"] == accuracy
+
+
+def test_a_loss_that_goes_infinite_ends_training_with_a_warning_where_pytorch_blows_up(torch):
+    # it went on, epoch after epoch of inf and NaN, without a word
+    X, y = regression_data(n=20)
+    X = 10 * X
+    model = nn.Sequential(nn.Linear(3, 1, rng=0))
+    twin = _torch_twin(torch, model)
+    expected = _torch_loop(torch, twin, torch.nn.functional.mse_loss, X, y, 6, 3, epochs=50, lr=0.5)
+    assert not math.isfinite(expected[-1][-1]) and len(expected) < 50
+    epoch, iteration = len(expected), len(sum(expected, [])) - 1
+    diverged = rf"fit: the loss is (inf|nan) at epoch {epoch}, iteration {iteration} \(learning rate 0.5\)"
+    with np.errstate(over="ignore", invalid="ignore"), pytest.warns(RuntimeWarning, match=diverged):
+        history = nn.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.5, momentum=0.9), (X, y),
+                         epochs=50, batch_size=6, rng=3, progress=False)
+    assert len(history.epochs) == epoch and len(history.iterations["loss"]) == iteration + 1
+    np.testing.assert_allclose(history.iterations["loss"][:-1], sum(expected, [])[:-1], rtol=1e-10)
+    assert not math.isfinite(history["loss"][-1])

@@ -371,3 +371,76 @@ def test_batchnorm_sits_between_z_and_the_activation_and_trains():
                 p.data -= 0.1 * p.grad
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_modules_in_dicts_and_nested_lists_are_found_with_pytorchs_names_and_train(torch):
+    # a dict of layers (or a list of lists) was skipped: its parameters were never
+    # returned by parameters(), so no optimizer updated them and state_dict() lacked them
+    class Heads(nn.Module):
+        def __init__(self):
+            self.trunk = nn.Linear(3, 4, rng=0)
+            self.heads = {"left": nn.Linear(4, 2, rng=1), "right": nn.Linear(4, 2, rng=2)}
+            self.blocks = [[nn.Linear(2, 2, rng=3)], (nn.Tanh(),)]
+
+        def forward(self, x):
+            h = self.trunk(x).tanh()
+            out = self.heads["left"](h) * self.heads["right"](h)
+            return self.blocks[1][0](self.blocks[0][0](out))
+
+    class TorchHeads(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = torch.nn.Linear(3, 4, dtype=torch.float64)
+            self.heads = torch.nn.ModuleDict({name: torch.nn.Linear(4, 2, dtype=torch.float64)
+                                              for name in ("left", "right")})
+            self.blocks = torch.nn.ModuleList([torch.nn.ModuleList([torch.nn.Linear(2, 2, dtype=torch.float64)]),
+                                               torch.nn.ModuleList([torch.nn.Tanh()])])
+
+        def forward(self, x):
+            h = torch.tanh(self.trunk(x))
+            out = self.heads["left"](h) * self.heads["right"](h)
+            return self.blocks[1][0](self.blocks[0][0](out))
+
+    ours, theirs = Heads(), TorchHeads()
+    names = [name for name, _ in ours.named_parameters()]
+    assert names == [name for name, _ in theirs.named_parameters()]
+    assert names[2:4] == ["heads.left.weight", "heads.left.bias"] and "blocks.0.0.weight" in names
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    containers = (torch.nn.ModuleList, torch.nn.ModuleDict)  # ours has plain lists and dicts there
+    assert [name for name, _ in ours.named_modules()] == [
+        name for name, module in theirs.named_modules() if not isinstance(module, containers)
+    ]
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+            q.copy_(torch.tensor(p.data.T if p.data.ndim == 2 else p.data))
+    X = np.random.default_rng(4).normal(size=(5, 3))
+    ours(X).sum().backward()
+    theirs(_t(torch, X)).sum().backward()
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy().T if p.data.ndim == 2 else q.grad.numpy(),
+                                   rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_a_container_holding_itself_is_searched_once():
+    class Loop(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(2, 2, rng=0)
+            self.items = [self.layer]
+            self.items.append(self.items)
+
+        def forward(self, x):
+            return self.layer(x)
+
+    assert [name for name, _ in Loop().named_parameters()] == ["layer.weight", "layer.bias"]
+
+
+@pytest.mark.parametrize("mode", ["no", 0, 1, None])
+def test_train_refuses_a_mode_that_is_not_true_or_false_as_pytorch_does(torch, mode):
+    with pytest.raises(ValueError, match="expected to be boolean"):
+        torch.nn.Linear(2, 2).train(mode)
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5))
+    model.eval()
+    with pytest.raises(ValueError, match=r"Sequential.train: mode must be True or False, got"):
+        model.train(mode)
+    assert not any(module.training for _, module in model.named_modules())  # nothing changed
+    assert model.train(np.bool_(True)).training and model[1].training

@@ -211,6 +211,46 @@ def test_exporting_to_pytorch_is_a_transpose_of_each_weight():
     )
 
 
+
+def test_a_layer_used_twice_is_in_the_state_dict_under_both_names_as_in_pytorch(tmp_path):
+    # it was listed once ("0.weight" only), so PyTorch's state dict of the same tied net was
+    # refused ("unexpected: '2.weight'") and ours would not load into an untied copy
+    torch = pytest.importorskip("torch", reason="PyTorch is this test's oracle: pip install torch==2.13.0")
+    shared = nn.Linear(3, 3, rng=0)
+    tied = nn.Sequential(shared, nn.Tanh(), shared, nn.Tanh(), nn.Linear(3, 2, rng=1))
+    layer = torch.nn.Linear(3, 3, dtype=torch.float64)
+    theirs = torch.nn.Sequential(layer, torch.nn.Tanh(), layer, torch.nn.Tanh(),
+                                 torch.nn.Linear(3, 2, dtype=torch.float64))
+    assert list(tied.state_dict()) == list(theirs.state_dict())
+    assert [name for name, _ in tied.named_parameters()] == [name for name, _ in theirs.named_parameters()]
+    tied.load_state_dict({name: value.numpy().T if name.endswith("weight") else value.numpy()
+                          for name, value in theirs.state_dict().items()})
+    expected = theirs(torch.tensor(X[:, :3])).detach().numpy()
+    np.testing.assert_allclose(tied(Tensor(X[:, :3])).data, expected, rtol=1e-13, atol=1e-15)
+    untied = nn.Sequential(nn.Linear(3, 3, rng=5), nn.Tanh(), nn.Linear(3, 3, rng=6), nn.Tanh(),
+                           nn.Linear(3, 2, rng=7))
+    tied.save(tmp_path / "tied.npz")
+    untied.load(tmp_path / "tied.npz")
+    np.testing.assert_allclose(untied(Tensor(X[:, :3])).data, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_tied_parameters_are_in_the_state_dict_under_each_name_and_trained_once():
+    class Tied(nn.Module):
+        def __init__(self):
+            self.encode = Tensor(np.eye(2), requires_grad=True)
+            self.decode = self.encode
+            self.me = self  # a module that holds itself is not walked into forever
+
+        def forward(self, x):
+            return x @ self.encode @ self.decode
+
+    model = Tied()
+    assert list(model.state_dict()) == ["encode", "decode"]
+    assert [name for name, _ in model.named_parameters()] == ["encode"]
+    model.load_state_dict({"encode": 2 * np.eye(2), "decode": 2 * np.eye(2)})
+    np.testing.assert_array_equal(model(np.ones((1, 2))).data, [[4.0, 4.0]])
+
+
 # -- hostile files: checked from the headers, before any array is read ---------------------------------
 
 

@@ -470,3 +470,30 @@ def test_a_search_on_a_local_dask_cluster_survives_a_killed_worker():
         if trial is not killer[0]:  # done, or lost with a dying worker: either way recorded
             assert (trial.status, trial.score) == ("done", parabola(trial.params)) or trial.error_type == "KilledWorker"
     assert sum(t.status == "done" for t in trials) >= 5
+
+
+class _AtTheEnds:
+    """Stands in for a numpy Generator whose uniform draws land on an end of their range."""
+
+    def __init__(self, end):
+        self.end = end
+
+    def uniform(self, low, high, size=None):
+        return low if self.end == "low" else np.nextafter(high, low)
+
+
+def test_ranges_narrowed_or_sampled_stay_inside_their_bounds_to_the_last_digit():
+    # 10^(log10 0.3) is 0.29999999999999993: a narrowed log range (and its samples) began
+    # below the range it was cut from; a narrowed Uniform could end an ulp past its high
+    narrowed = LogUniform(0.3, 0.9).around(0.3, zoom=0.3)
+    assert narrowed.low == 0.3 and narrowed.high == pytest.approx(0.3 * 3 ** 0.3, rel=1e-14)
+    assert LogUniform(0.3, 0.9)(_AtTheEnds("low")) == 0.3
+    assert LogUniform(1e-3, 0.7)(_AtTheEnds("high")) <= 0.7
+    low, high = -4.327335610879466, -3.130926131297158
+    edge = Uniform(low, high).around(high, zoom=0.3)
+    assert edge.high == high and edge.low == pytest.approx(high - 0.3 * (high - low), rel=1e-14)
+    # coarse to fine around a best trial at the bottom of the range: every trial stays in it
+    trials = coarse_to_fine(lambda p: p["p"], {"p": LogUniform(0.3, 0.9)}, rounds=4, n_trials=8, rng=0)
+    assert all(0.3 <= t.params["p"] <= 0.9 for t in trials)
+    samples = log_uniform(0.3, 0.9, size=20_000, rng=0)
+    assert samples.min() >= 0.3 and samples.max() <= 0.9
