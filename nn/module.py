@@ -37,22 +37,9 @@ def is_parameter(obj: Any) -> bool:
     )
 
 
-def _contents(name: str, value: Any) -> Iterator[tuple[str, Any]]:
-    """(name, object) for ``value`` and, when it is a list, tuple or dict, for everything
-    inside it, depth first (a loop over a stack, not recursion; a container met again
-    inside itself is not entered twice)."""
-    stack: list[tuple[str, Any]] = [(name, value)]
-    entered: set[int] = set()
-    while stack:
-        name, value = stack.pop()
-        if isinstance(value, (list, tuple, dict)):
-            if id(value) in entered:
-                continue
-            entered.add(id(value))
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            stack.extend(reversed([(f"{name}.{key}", item) for key, item in items]))
-        else:
-            yield name, value
+def _items(container: Any) -> Iterator[tuple[Any, Any]]:
+    """(key, value) of a dict, (i, item) of a list or tuple, as an iterator to resume."""
+    return iter(container.items()) if isinstance(container, dict) else enumerate(container)
 
 
 class Module:
@@ -86,10 +73,28 @@ class Module:
     def _members(self) -> Iterator[tuple[str, Any]]:
         """(name, object) for every public attribute; the items of a list or tuple are
         ``name.i`` and the values of a dict ``name.key`` (PyTorch's ModuleList and
-        ModuleDict names), containers inside containers too (``name.i.j``)."""
+        ModuleDict names), containers inside containers too (``name.i.j``), each entered
+        where it stands: a loop over a stack of the containers being read, not recursion;
+        a container met again inside itself is not entered twice."""
         for name, value in vars(self).items():
-            if not name.startswith("_"):
-                yield from _contents(name, value)
+            if name.startswith("_"):
+                continue
+            if not isinstance(value, (list, tuple, dict)):
+                yield name, value
+                continue
+            entered = {id(value)}
+            stack = [(name, _items(value))]
+            while stack:
+                prefix, items = stack[-1]
+                for key, item in items:
+                    if not isinstance(item, (list, tuple, dict)):
+                        yield f"{prefix}.{key}", item
+                    elif id(item) not in entered:
+                        entered.add(id(item))
+                        stack.append((f"{prefix}.{key}", _items(item)))
+                        break  # the inner container first, then back to this one
+                else:
+                    stack.pop()
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """(qualified name, module) for this module and every submodule, depth first."""
