@@ -519,3 +519,15 @@ def test_a_bare_expression_before_the_last_statement_is_named(tmp_path, capsys):
     assert "'x + 1' is an expression before the last statement" in error and "name it" in error
     assert not (tmp_path / "g.png").exists()
 
+
+def test_group_depth_and_empty_options_are_usage_errors(tmp_path, capsys):
+    source = "with A: a = x * 2\nb = a + 1"
+    for bad, words in [(["--group", "0"], "--group depth must be at least 1"),
+                       (["--group", ""], "--group needs the name of a `with NAME:` block"),
+                       (["-o", ""], "-o needs a file name, got an empty one")]:
+        argv = ["render", source, "x=1", "-o", str(tmp_path / "g.png"), *bad]
+        assert main(argv) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("backprop-lab: error: ") and words in error and "unexpected" not in error
+    assert main(["render", source, "x=1", "-o", str(tmp_path / "g.dot"), "--group", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "b = 3"
