@@ -223,3 +223,26 @@ def test_a_leaf_read_all_along_a_long_chain_is_drawn_from_viz_layout(monkeypatch
     assert engines == ["matplotlib"] and "grad 50 (sum of 50)" in frame
     assert DOT_SKIPPED_LAYERS < sum(range(1, 99, 2))
 
+
+def test_a_png_too_big_for_its_text_is_refused_saying_svg(monkeypatch, tmp_path, capsys):
+    # a PNG's longest side is capped at render_mpl.MAX_PIXELS (16,000): a 2,100-op chain drawn backward
+    # (300,000 points wide) went below 4 dpi, where FreeType fails ("invalid ppem value") and the CLI
+    # said "unexpected RuntimeError"; here the cap is lowered so the worked example meets it
+    from viz import render_mpl, style
+    from viz.cli import main
+
+    picture = viz.draw(backpropagated(), direction="backward", engine="matplotlib")
+    inches = max(picture.figure().get_size_inches())
+    one_pixel_text = 72 / style.EDGE_FONT_SIZE  # the dpi at which the arrows' text is a pixel high
+    monkeypatch.setattr(render_mpl, "MAX_PIXELS", int(inches * one_pixel_text * 0.9))
+    with pytest.raises(viz.GraphTooLargeError, match=r"under a pixel high. Save it as \.svg or \.pdf"):
+        picture.render("png")
+    assert "grad -4" in picture.render("svg").decode() and picture.render("pdf").startswith(b"%PDF")
+    out = tmp_path / "g.png"
+    assert main(["render", "(x + y) * z", "x=-2", "y=5", "z=-4", "-o", str(out), "--direction", "backward",
+                 "--engine", "matplotlib"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("backprop-lab: error: this picture is") and "--group" in error and not out.exists()
+    monkeypatch.setattr(render_mpl, "MAX_PIXELS", int(inches * one_pixel_text * 1.1) + 1)
+    assert open_png(picture.render("png")).size[0] <= render_mpl.MAX_PIXELS  # text a pixel high: drawn
+
