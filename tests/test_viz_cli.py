@@ -492,3 +492,42 @@ def test_with_blocks_make_one_scope_each():
 def test_repeated_value_is_an_error_naming_it():
     with pytest.raises(ExpressionError, match=r"^y is given twice \('y=1' and 'y= 2'\)"):
         parse_values(["x=0", "y=1", "y= 2"])
+
+
+def test_names_match_as_pythons_parser_reads_them(tmp_path, capsys):
+    # Python reads identifiers NFKC-normalized: the text's ℌ is the name H, ﬁ is fi
+    assert main(["render", "ℌ * 2 + ﬁ", "ℌ=3", "ﬁ=0.5", "-o", str(tmp_path / "g.dot"), "--direction",
+                 "backward"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == ["ℌ * 2 + ﬁ = 6.5", "gradients: d/dℌ = 2, d/dﬁ = 1"]
+    with pytest.raises(ExpressionError, match=r"^H is given twice \('ℌ=3' and 'H=1'\)"):
+        parse_values(["ℌ=3", "H=1"])
+    with pytest.raises(ExpressionError, match="are one name"):
+        build("H", {"ℌ": 1.0, "H": 2.0})
+
+
+def test_labels_are_one_line_of_the_expression_itself():
+    root = build("q = (x +  # the sum\n  y); f = (x\n  * y) + q * \\\n  2", {"x": 3.0, "y": -1.0})
+    assert root.data == 3.0 * -1.0 + 2.0 * 2
+    labels = [n.label for n in topological_order(root) if n.parents]
+    assert "x * y" in labels and all("\n" not in label and "#" not in label and "\\" not in label
+                                     for label in labels)
+
+
+def test_a_bare_expression_before_the_last_statement_is_named(tmp_path, capsys):
+    assert main(["render", "x + 1\ny * 2", "x=1", "y=2", "-o", str(tmp_path / "g.png")]) == 2
+    error = capsys.readouterr().err
+    assert "'x + 1' is an expression before the last statement" in error and "name it" in error
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_group_depth_and_empty_options_are_usage_errors(tmp_path, capsys):
+    source = "with A: a = x * 2\nb = a + 1"
+    for bad, words in [(["--group", "0"], "--group depth must be at least 1"),
+                       (["--group", ""], "--group needs the name of a `with NAME:` block"),
+                       (["-o", ""], "-o needs a file name, got an empty one")]:
+        argv = ["render", source, "x=1", "-o", str(tmp_path / "g.png"), *bad]
+        assert main(argv) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("backprop-lab: error: ") and words in error and "unexpected" not in error
+    assert main(["render", source, "x=1", "-o", str(tmp_path / "g.dot"), "--group", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "b = 3"

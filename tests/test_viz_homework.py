@@ -86,3 +86,22 @@ def test_the_relu_net_by_hand():
     assert not homework.check_relu_net_step(None)
     with pytest.raises(ValueError, match="'W13' is no weight of the net"):
         homework.check_relu_net_step({"W13": 1.0})
+
+
+def test_the_relu_net_step_is_marked_as_numbers_worked_by_hand():
+    # the key as the notebook prints it (4 decimals) passes, as the same net's exercise does; a word
+    # or a list is one wrong answer, named, not a ValueError out of float() that ends the marking
+    net = homework.relu_net_exercise()
+    step = {w: homework.RELU_NET_VALUES[w] - g for w, g in net.expected().items() if w in homework.RELU_NET_WEIGHTS}
+    after = homework.relu_net_exercise_at(step).root.data
+    assert after == pytest.approx(0.1598845220507812, rel=1e-12)
+    rounded = homework.check_relu_net_step({w: round(v, 4) for w, v in step.items()}, round(after, 4))
+    assert rounded.passed and rounded.score == 1.0
+    assert homework.check_relu_net_step({**step, "W12": "1.0975"}, "0.1599").passed  # written as text
+    wrong = homework.check_relu_net_step({**step, "W11": "about one", "v2": [1]}, "low")
+    assert wrong.score == pytest.approx(7 / 10) and [f["at"] for f in wrong.failures] == ["W11", "v2",
+                                                                                         "L after the step"]
+    assert "at W11 expected 1.065, given 'about one'" in wrong.message()
+    json.dumps(wrong.to_dict(), allow_nan=False)
+    missed = homework.check_relu_net_step({**step, "W11": 1.0})  # the update left out, the loss not given
+    assert [f["at"] for f in missed.failures] == ["W11", "L after the step"]

@@ -171,6 +171,19 @@ def test_a_right_answer_set_passes_and_rounding_is_forgiven():
     assert not ex.check({k: round(v, 1) + 0.1 for k, v in exact.items()}).passed
 
 
+def test_an_answer_rounded_to_two_decimals_at_a_half_is_right():
+    # df/dz = x y = -0.125 and df/dy = x z = 0.625: each is off by the abs tolerance, 0.005, when
+    # rounded to two decimals either way (float subtraction makes it 0.005000000000000004)
+    ex = viz.Exercise.from_expression("a = x * y; f = a * z", x=0.5, y=-0.25, z=1.25)
+    assert ex.expected() == pytest.approx({"x": -0.3125, "y": 0.625, "a": 1.25, "z": -0.125})
+    for answers in ({"x": -0.31, "y": 0.62, "z": -0.12}, {"x": -0.31, "y": 0.63, "z": -0.13},
+                    {"x": round(-0.3125, 2), "y": round(0.625, 2), "z": round(-0.125, 2)}):
+        report = ex.check({**answers, "a": 1.25})
+        assert report.passed and report.score == 1.0, report
+    report = ex.check({"x": -0.31, "y": 0.615, "a": 1.25, "z": -0.135})  # 0.01 off: wrong
+    assert report.wrong == ["y", "z"] and report.score == pytest.approx(2 / 4)
+
+
 def test_answers_by_node_and_some_of_them():
     ex = worked_example()
     report = ex.check({ex.node("x"): -4, "z": 3})

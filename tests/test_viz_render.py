@@ -186,3 +186,63 @@ def test_repr_names_the_engine():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         picture._repr_mimebundle_()
+
+
+@needs_dot
+def test_a_leaf_read_all_along_a_long_chain_is_drawn_from_viz_layout(monkeypatch):
+    # x + x + ... + x: x feeds every op, so its arrows skip 2, 4, ..., 98 layers; with their chain-rule
+    # labels dot took 30-120 s to lay the 50 terms out (h = tanh(h * x + x), 25 times: over 90 s)
+    from autodiff import Value
+    from viz.placement import DOT_SKIPPED_LAYERS, too_slow_for_dot
+
+    x = Value(1.0, label="x")
+    f = x
+    for _ in range(49):
+        f = f + x
+    f.backward()
+    picture = viz.draw(f, direction="backward")
+    assert too_slow_for_dot([picture.scene]) and not too_slow_for_dot([viz.draw(f).scene])  # unlabelled
+    assert not too_slow_for_dot([viz.draw(backpropagated(), direction="backward").scene])
+    mlp = nn.MLP(2, [4, 4, 1], rng=np.random.default_rng(0))([Value(1.0), Value(-1.0)])
+    mlp.backward()
+    assert not too_slow_for_dot([viz.draw(mlp, direction="backward").scene])  # dot still lays these out
+
+    def no_dot_layout(*args, **kwargs):
+        raise AssertionError("dot was asked to lay out a graph it takes minutes on")
+
+    monkeypatch.setattr(render_dot, "render", no_dot_layout)
+    svg = picture.render("svg").decode()
+    assert picture.engine == "graphviz" and "grad 50 (sum of 50)" in svg
+    assert svg.count("1 × 1 = 1") == 98 and svg.count("data 50") == 1  # 49 ops, 2 edges each
+    engines = []
+    real_place = viz.stepper.place
+    monkeypatch.setattr(viz.stepper, "place",
+                        lambda scenes, engine: engines.append(engine) or real_place(scenes, engine))
+    stepper = viz.BackpropStepper(f)
+    frame = stepper.render(len(stepper) - 1).render("svg").decode()
+    assert engines == ["matplotlib"] and "grad 50 (sum of 50)" in frame
+    assert DOT_SKIPPED_LAYERS < sum(range(1, 99, 2))
+
+
+def test_a_png_too_big_for_its_text_is_refused_saying_svg(monkeypatch, tmp_path, capsys):
+    # a PNG's longest side is capped at render_mpl.MAX_PIXELS (16,000): a 2,100-op chain drawn backward
+    # (300,000 points wide) went below 4 dpi, where FreeType fails ("invalid ppem value") and the CLI
+    # said "unexpected RuntimeError"; here the cap is lowered so the worked example meets it
+    from viz import render_mpl, style
+    from viz.cli import main
+
+    picture = viz.draw(backpropagated(), direction="backward", engine="matplotlib")
+    inches = max(picture.figure().get_size_inches())
+    one_pixel_text = 72 / style.EDGE_FONT_SIZE  # the dpi at which the arrows' text is a pixel high
+    monkeypatch.setattr(render_mpl, "MAX_PIXELS", int(inches * one_pixel_text * 0.9))
+    with pytest.raises(viz.GraphTooLargeError, match=r"under a pixel high. Save it as \.svg or \.pdf"):
+        picture.render("png")
+    assert "grad -4" in picture.render("svg").decode() and picture.render("pdf").startswith(b"%PDF")
+    out = tmp_path / "g.png"
+    assert main(["render", "(x + y) * z", "x=-2", "y=5", "z=-4", "-o", str(out), "--direction", "backward",
+                 "--engine", "matplotlib"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("backprop-lab: error: this picture is") and "--group" in error and not out.exists()
+    monkeypatch.setattr(render_mpl, "MAX_PIXELS", int(inches * one_pixel_text * 1.1) + 1)
+    assert open_png(picture.render("png")).size[0] <= render_mpl.MAX_PIXELS  # text a pixel high: drawn
+

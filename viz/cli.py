@@ -71,7 +71,18 @@ def _max_nodes(text: str) -> int:
 
 def _group(text: str) -> str | int:
     """A scope name, or a depth (1 = outermost) when it is a whole number."""
-    return int(text) if text.isdigit() else text
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "--group needs the name of a `with NAME:` block, or a depth (1 = outermost)"
+        )
+    if text.isdigit():
+        depth = int(text)
+        if depth < 1:
+            raise argparse.ArgumentTypeError(
+                f"--group depth must be at least 1 (1 = the outermost block), got {depth}"
+            )
+        return depth
+    return text
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -198,6 +209,8 @@ def _check_output(option: str, path: str | None, suffixes: Sequence[str], what: 
     """The output file ``path`` (None: not asked for), refused when it cannot be written."""
     if path is None:
         return None
+    if not path.strip():
+        raise UsageError(f"{option} needs a file name, got an empty one")
     target = Path(path)
     shown = quote(path, PATH_WIDTH)
     if target.is_dir():

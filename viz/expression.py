@@ -33,6 +33,7 @@ import ast
 import contextlib
 import math
 import operator
+import unicodedata
 from typing import Any, Mapping
 
 from autodiff import Value, scope
@@ -199,15 +200,16 @@ def parse_values(assignments: list[str]) -> dict[str, float]:
     """``["x=-2", "y=5"]`` -> ``{"x": -2.0, "y": 5.0}``; a name given twice, or a value that is
     not a finite number, raises :class:`ExpressionError`."""
     values: dict[str, float] = {}
-    given: dict[str, str] = {}
+    given: dict[str, str] = {}  # by the name as the parser reads it: ``ℌ=1 H=2`` names H twice
     for item in assignments:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
             raise ExpressionError(f"expected NAME=NUMBER, got {quote(item)}")
-        if name in values:
+        if _identifier(name) in given:
             raise ExpressionError(
-                f"{_ident(name)} is given twice ({quote(given[name])} and {quote(item)}): give each name once"
+                f"{_ident(name)} is given twice ({quote(given[_identifier(name)])} and {quote(item)}): "
+                "give each name once"
             )
         try:
             value = float(text)
@@ -216,8 +218,14 @@ def parse_values(assignments: list[str]) -> dict[str, float]:
             raise ExpressionError(f"the value of {name} must be a number, got {got}") from None
         if not math.isfinite(value):
             raise ExpressionError(f"the value of {name} must be a finite number, got {quote(text.strip())}")
-        values[name], given[name] = value, item
+        values[name], given[_identifier(name)] = value, item
     return values
+
+
+def _identifier(name: str) -> str:
+    """``name`` as Python's parser reads it in the expression: NFKC-normalized (``ℌ`` is ``H``,
+    ``ﬁ`` is ``fi``), so a name given as NAME=VALUE matches the same name written in the text."""
+    return unicodedata.normalize("NFKC", name)
 
 
 def build(source: str, values: Mapping[str, float]) -> Value:
@@ -248,7 +256,12 @@ def build(source: str, values: Mapping[str, float]) -> Value:
     statements = _statements(tree.body, text)
     if not statements:
         raise ExpressionError("the expression is empty")
-    env: dict[str, Any] = {name: Value(float(v), label=name) for name, v in values.items()}
+    env: dict[str, Any] = {}
+    for name, v in values.items():
+        if _identifier(name) in env:
+            raise ExpressionError(f"{_ident(name)} and {_ident(env[_identifier(name)].label)} are one name "
+                                  "(Python reads them alike): give it once")
+        env[_identifier(name)] = Value(float(v), label=name)  # labelled as the user spelled it
     inputs = {id(v) for v in env.values()}
     result: Any = None
     with contextlib.ExitStack() as exits:
@@ -271,6 +284,13 @@ def build(source: str, values: Mapping[str, float]) -> Value:
                 env[target] = result
             elif isinstance(statement, ast.Expr) and index == len(statements) - 1:
                 result = _evaluate(statement.value, env, inputs, text)
+            elif isinstance(statement, ast.Expr):
+                raise text.error(
+                    f"{text.quoted(statement)} is an expression before the last statement, where its value "
+                    "would be lost: name it (`a = ...`) or leave it out (only the last statement may be "
+                    "an expression alone)",
+                    statement,
+                )
             else:
                 raise _reject(statement, text)
     if not isinstance(result, Value):
@@ -403,11 +423,20 @@ def _evaluate(expr: ast.expr, env: Mapping[str, Any], inputs: set[int], source: 
             raise source.error(f"{source.quoted(node)} {why}{_FLOAT_RANGE}", node)
         fresh = isinstance(value, Value) and id(value) not in inputs and not value.label
         if fresh and not isinstance(node, (ast.Constant, ast.Name)) and source.length(node) <= LABEL_LENGTH:
-            text = source.segment(node)
-            if len(text) <= LABEL_LENGTH:
+            text = _label_text(source.segment(node))
+            if text and len(text) <= LABEL_LENGTH:
                 value.label = text
         results[id(node)] = value
     return results[id(expr)]
+
+
+def _label_text(text: str) -> str:
+    """A piece's own text as a one-line label: runs of spaces and line breaks as one space;
+    "" (no label) when the piece holds a comment or a line continuation, which are not the
+    expression itself."""
+    if "#" in text or "\\" in text:
+        return ""
+    return " ".join(text.split())
 
 
 def _apply(node: ast.expr, args: list[Any], env: Mapping[str, Any], source: _Source) -> Any:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .exercise import Exercise, _json_number
+from .exercise import RIGHT_ABS_TOL, RIGHT_REL_TOL, Exercise, _json_number
 
 SIGMOID_POINTS = tuple(float(x) for x in np.linspace(-4.0, 4.0, 17))
 RTOL, ATOL = 1e-6, 1e-9
@@ -202,7 +202,10 @@ def relu_net_exercise() -> Exercise:
 def check_relu_net_step(updated: Any, loss_after: Any = None) -> HomeworkReport:
     """One gradient-descent step on the ReLU net with learning rate 1: ``updated`` maps each
     weight's label to its new value w - dL/dw; ``loss_after`` is L at the new weights
-    (lower than before). Both are checked against the net's own backward pass."""
+    (lower than before). Both are checked against the net's own backward pass, to the
+    precision of a number worked out by hand (``viz.exercise.RIGHT_REL_TOL`` or
+    ``RIGHT_ABS_TOL``, as the exercise of the same net); an answer that is not a number
+    is marked wrong, shown as it was given."""
     task = "one update with learning rate 1"
     checked = len(RELU_NET_WEIGHTS) + 1
     if updated is None:
@@ -217,15 +220,24 @@ def check_relu_net_step(updated: Any, loss_after: Any = None) -> HomeworkReport:
     grads = ex.expected("grad")
     new = {w: RELU_NET_VALUES[w] - LEARNING_RATE * grads[w] for w in RELU_NET_WEIGHTS}
     failures = []
-    for w in RELU_NET_WEIGHTS:
-        given = updated.get(w)
-        if given is None or not math.isclose(float(given), new[w], rel_tol=1e-6, abs_tol=1e-9):
-            failures.append({"at": w, "expected": new[w], "given": None if given is None else float(given)})
     after = relu_net_exercise_at(new).root.data
-    if loss_after is None or not math.isclose(float(loss_after), after, rel_tol=1e-6, abs_tol=1e-9):
-        failures.append({"at": "L after the step", "expected": after,
-                         "given": None if loss_after is None else float(loss_after)})
+    for at, given, right in [*((w, updated.get(w), new[w]) for w in RELU_NET_WEIGHTS),
+                             ("L after the step", loss_after, after)]:
+        number = _hand_number(given)
+        if number is None or not math.isclose(number, right, rel_tol=RIGHT_REL_TOL, abs_tol=RIGHT_ABS_TOL):
+            failures.append({"at": at, "expected": right, "given": given if number is None else number})
     return HomeworkReport(task, checked, failures)
+
+
+def _hand_number(x: Any) -> float | None:
+    """A number worked out by hand as a float (a number, or one written as text); None for anything
+    else (a missing answer, a word, a list), which is marked wrong, shown as it was given."""
+    if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.floating, np.integer, str)):
+        return None
+    try:
+        return float(x)
+    except ValueError:
+        return None
 
 
 def relu_net_exercise_at(weights: Mapping[str, float]) -> Exercise:

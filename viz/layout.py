@@ -69,6 +69,14 @@ def layered_layout(
     return Layout(centres[:n], [[centres[i] for i in chain] for chain in chains])
 
 
+def skipped_layers(n: int, edges: Sequence[tuple[int, int]]) -> list[int]:
+    """For each edge ``(tail, head)`` of boxes ``0..n-1``, how many layers it crosses in this
+    layout (0 between neighbouring layers): the waypoints :func:`layered_layout` gives it."""
+    parents, children = _adjacency(n, edges)
+    layer = _layers(n, parents, children)
+    return [layer[head] - layer[tail] - 1 for tail, head in edges]
+
+
 def _adjacency(n: int, edges: Sequence[tuple[int, int]]) -> tuple[list[list[int]], list[list[int]]]:
     parents: list[list[int]] = [[] for _ in range(n)]
     children: list[list[int]] = [[] for _ in range(n)]

@@ -22,7 +22,7 @@ from typing import Any
 import graphviz
 
 from . import render_dot, render_mpl
-from .placement import Placement, place, wrap_needed
+from .placement import Placement, place, too_slow_for_dot, wrap_needed
 from .render_svg import responsive
 from autodiff import checks, topological_order
 
@@ -119,9 +119,12 @@ class GraphPicture:
 
         ``dot``'s own layout, wrapped, unless its rows drift (``dot`` lets a long chain
         climb a step per node) so that it takes far more room than the level rows of
-        ``viz.layout``'s, which ``dot`` then draws instead.
+        ``viz.layout``'s, which ``dot`` then draws instead; ``viz.layout``'s too when ``dot``
+        would take long to lay the graph out (``viz.placement.too_slow_for_dot``).
         """
         own = place([self.scene], "matplotlib")
+        if too_slow_for_dot([self.scene]):  # a leaf read all along a long chain: dot would take minutes
+            return own
         if not wrap_needed(own):
             return None
         placement = place([self.scene], "graphviz")

@@ -30,7 +30,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 
 from . import style
-from .layout import layered_layout
+from .layout import layered_layout, skipped_layers
 from .scene import Box, Scene
 
 LINE_SPACING = 1.35
@@ -146,6 +146,25 @@ def place(scenes: Sequence[Scene], engine: str = "matplotlib") -> Placement:
     placement.caption_width = text_width(caption, style.CAPTION_FONT_SIZE) if caption else 0.0
     placement.keys = keys
     return placement
+
+
+#: ``dot`` routes an arrow that skips k layers through k virtual nodes, and a labelled one through
+#: more, and its crossing minimisation grows steeply with them: a leaf read by every op of a long
+#: chain (``x + x + ... + x``, 40 terms: 1,484 skipped layers) took 3 s drawn backward, 50 terms
+#: 30-120 s, ``h = tanh(h * x + x)`` 25 times (3,652) over 90 s. Past this many skipped layers on
+#: labelled arrows, ``dot`` only draws viz.layout's layout (``neato -n2``), which takes a second.
+DOT_SKIPPED_LAYERS = 1000
+
+
+def too_slow_for_dot(scenes: Sequence[Scene]) -> bool:
+    """Whether ``dot`` would take long to lay out ``scenes`` (the frames of one graph): their
+    labelled arrows skip more than ``DOT_SKIPPED_LAYERS`` layers in all."""
+    first = scenes[0]
+    index = {box.key: i for i, box in enumerate(first.boxes)}
+    edges = [(index[a.tail], index[a.head]) for a in first.arrows]
+    labelled = [any(scene.arrows[k].label for scene in scenes) for k in range(len(edges))]
+    skipped = skipped_layers(len(index), edges)
+    return sum(n for n, has_label in zip(skipped, labelled) if has_label) > DOT_SKIPPED_LAYERS
 
 
 # -- viz.layout's layered layout ------------------------------------------------------

@@ -19,9 +19,10 @@ from matplotlib.path import Path
 
 from . import style
 from .placement import LINE_SPACING, Placement, box_size, place
-from .scene import Arrow, Box, Scene
+from .scene import Arrow, Box, GraphTooLargeError, Scene
 
 MAX_PIXELS = 16000  # the longer side of a PNG; the resolution drops for huge graphs
+MIN_TEXT_PIXELS = 1.0  # ... but not so far that the arrows' text is under a pixel high
 PATH_CODES = {"M": Path.MOVETO, "L": Path.LINETO, "Q": Path.CURVE3, "C": Path.CURVE4}
 
 _box_size = box_size  # the measure both renderers and the HTML player share
@@ -54,10 +55,22 @@ def figure(scene: Scene, placement: Placement | None = None) -> Figure:
 
 
 def render(scene: Scene, fmt: str, dpi: float = 144, placement: Placement | None = None) -> bytes:
-    """The picture as ``fmt`` (png, svg, pdf) bytes."""
+    """The picture as ``fmt`` (png, svg, pdf) bytes.
+
+    A PNG's resolution drops so that its longer side stays within ``MAX_PIXELS``; a picture so
+    big that its arrows' text would be under a pixel high (FreeType cannot draw it) raises
+    :class:`~viz.scene.GraphTooLargeError` saying to save it as SVG or PDF instead.
+    """
     fig = figure(scene, placement)
     width, height = fig.get_size_inches()
     dpi = min(dpi, MAX_PIXELS / max(width, height, 1e-9))
+    if fmt == "png" and dpi * style.EDGE_FONT_SIZE / 72 < MIN_TEXT_PIXELS:
+        raise GraphTooLargeError(
+            f"this picture is {width * 72:,.0f} × {height * 72:,.0f} points: as a PNG at most {MAX_PIXELS:,} "
+            f"pixels wide ({dpi:.1f} dpi) its text would be under a pixel high. Save it as .svg or .pdf "
+            "instead (they keep every word at any size), or draw fewer boxes (group=..., or a smaller "
+            "part of the graph)"
+        )
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, editable
         fig.savefig(buffer, format=fmt, dpi=max(dpi, 1), facecolor="white")

@@ -37,7 +37,7 @@ from autodiff import checks, topological_order
 from . import animation, player
 from . import formatting as fmt
 from .picture import DEFAULT_MAX_NODES, GraphPicture, check_path, resolve_engine
-from .placement import Placement, place
+from .placement import Placement, place, too_slow_for_dot
 from .scene import Scene, View, build_scene, check_direction, check_size
 from .trace import BackwardTrace
 
@@ -154,7 +154,7 @@ class BackpropStepper:
         if self._placement is None:
             scenes = [self.scene(k) for k in range(len(self))]
             engine = resolve_engine(self.engine)
-            if engine == "graphviz":
+            if engine == "graphviz" and not too_slow_for_dot(scenes):  # else viz.layout's, drawn by dot
                 try:
                     self._placement = place(scenes, "graphviz")
                 except (graphviz.ExecutableNotFound, subprocess.CalledProcessError) as error:
