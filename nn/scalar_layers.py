@@ -20,16 +20,15 @@ from .rng import as_generator
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "linear")
 
 
-def make_rng(rng: np.random.Generator | None = None, seed: int | None = None) -> np.random.Generator:
-    """The random generator to draw from: ``rng`` itself, a new one from ``seed``, or
-    nn's global generator when neither is given (``nn.manual_seed`` reseeds it)."""
+def make_rng(
+    rng: np.random.Generator | int | None = None, seed: int | None = None, owner: str = "nn"
+) -> np.random.Generator:
+    """The random generator to draw from: ``rng`` itself (a Generator), a new one from an int
+    ``rng`` or ``seed`` (the same thing, by either name), or nn's global generator when neither
+    is given (``nn.manual_seed`` reseeds it)."""
     if rng is not None and seed is not None:
-        raise ValueError("give rng= or seed=, not both")
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        return rng
-    return as_generator(seed, "seed")
+        raise ValueError(f"{owner}: give rng= or seed=, not both")
+    return as_generator(rng if rng is not None else seed, owner)
 
 
 def _check_activation(activation: str | None) -> str:
@@ -59,7 +58,7 @@ class Neuron(Module):
     ) -> None:
         if isinstance(nin, bool) or not isinstance(nin, (int, np.integer)) or nin < 1:
             raise ValueError(f"Neuron needs nin >= 1 inputs, got {nin!r}")
-        rng = make_rng(rng, seed)
+        rng = make_rng(rng, seed, type(self).__name__)
         self.w = [Value(float(v)) for v in rng.uniform(-1.0, 1.0, size=int(nin))]
         self.b = Value(0.0)
         self.activation = _check_activation(activation)
@@ -93,7 +92,7 @@ class Layer(Module):
     ) -> None:
         if isinstance(nout, bool) or not isinstance(nout, (int, np.integer)) or nout < 1:
             raise ValueError(f"Layer needs nout >= 1 neurons, got {nout!r}")
-        rng = make_rng(rng, seed)
+        rng = make_rng(rng, seed, type(self).__name__)
         self.neurons = [Neuron(nin, activation, rng=rng, fused=fused) for _ in range(int(nout))]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
@@ -126,7 +125,7 @@ class MLP(Module):
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
                 raise ValueError(f"MLP: nouts[{i}], a layer size, must be a positive int, got {size!r}")
         _check_activation(activation)
-        rng = make_rng(rng, seed)
+        rng = make_rng(rng, seed, type(self).__name__)
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [

@@ -30,7 +30,8 @@ def test_seeded_initialization_is_reproducible():
     a = [p.data for p in nn.MLP(2, [4, 1], seed=7).parameters()]
     b = [p.data for p in nn.MLP(2, [4, 1], rng=np.random.default_rng(7)).parameters()]
     c = [p.data for p in nn.MLP(2, [4, 1], seed=8).parameters()]
-    assert a == b and a != c
+    d = [p.data for p in nn.MLP(2, [4, 1], rng=7).parameters()]  # an int rng is a seed, as everywhere in nn
+    assert a == b == d and a != c
     assert all(-1.0 <= w <= 1.0 for w in a)
 
 
@@ -93,6 +94,8 @@ def test_one_sgd_step_lowers_a_squared_loss():
         (lambda: nn.MLP(2, []), "non-empty list"),
         (lambda: nn.MLP(2, [3], activation="swish"), "unknown activation 'swish'"),
         (lambda: nn.MLP(2, [3], seed=1, rng=np.random.default_rng(1)), "not both"),
+        (lambda: nn.MLP(2, [3], rng="x"), "MLP: rng must be a numpy.random.Generator, an int seed or None, got str"),
+        (lambda: nn.Neuron(2, rng=-1), "Neuron: rng, an int seed, must be >= 0"),
     ],
 )
 def test_bad_arguments_are_named(build, message):
