@@ -150,9 +150,9 @@ def place(scenes: Sequence[Scene], engine: str = "matplotlib") -> Placement:
 
 #: ``dot`` routes an arrow that skips k layers through k virtual nodes, and a labelled one through
 #: more, and its crossing minimisation grows steeply with them: a leaf read by every op of a long
-#: chain (``x + x + ... + x``, 40 terms: 1,484 skipped layers) took 3 s drawn backward, 50 terms
-#: 30-120 s, ``h = tanh(h * x + x)`` 25 times (3,652) over 90 s. Past this many skipped layers on
-#: labelled arrows, ``dot`` only draws viz.layout's layout (``neato -n2``), which takes a second.
+#: chain (``x + x + ... + x`` of 50 terms, ``h = tanh(h * x + x)`` 25 times) kept it busy for
+#: minutes. Past this many skipped layers on labelled arrows, ``dot`` only draws viz.layout's
+#: layout (``neato -n2``).
 DOT_SKIPPED_LAYERS = 1000
 
 
