@@ -486,8 +486,16 @@ def _as_value(x: Any, op: Op, inputs: tuple) -> "Value":
         return x
     if isinstance(x, numbers.Real):
         return Value(x)
+    from .tensor import Tensor  # (here, not at the top: tensor.py imports this module)
+
     types = " and ".join(f"'{type(i).__name__}'" for i in inputs)
-    raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types} (Values and real numbers only)")
+    hint = (
+        "a Tensor (the tensor engine's node) and a Value cannot be in one graph; "
+        "use Tensor(v.data) for a constant, or keep to one engine"
+        if isinstance(x, Tensor)
+        else "Values and real numbers only"
+    )
+    raise TypeError(f"unsupported operand type(s) for {op.symbol or op.name}: {types} ({hint})")
 
 
 _labels: "weakref.WeakKeyDictionary[Value, str]" = weakref.WeakKeyDictionary()  # see Value.label

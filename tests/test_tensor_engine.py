@@ -444,6 +444,9 @@ def test_a_value_in_a_tensor_op_is_refused_saying_the_engines_do_not_mix():
     for mixed in (lambda: t + autodiff.Value(1.0), lambda: t * autodiff.Value(2.0, "w")):
         with pytest.raises(TypeError, match=r"'Tensor' and 'Value': a Value .* and a Tensor cannot be in one graph"):
             mixed()
+    for mixed in (lambda: autodiff.Value(1.0) + t, lambda: autodiff.Value(2.0) * t, lambda: autodiff.Value(1.0) - t):
+        with pytest.raises(TypeError, match=r"'Value' and 'Tensor' \(a Tensor .* and a Value cannot be in one graph"):
+            mixed()
 
 
 def test_gradcheck_needs_a_single_number():
