@@ -563,6 +563,33 @@ def test_reference_leaves_the_reference_in_place_when_the_twins_were_not():
         assert not fast.installed()
 
 
+def test_the_rules_of_plus_and_times_are_written_out_in_the_backward_loop():
+    with twins():
+        assert fast._inlined == (autodiff.scalar.ADD, autodiff.scalar.MUL)
+
+
+@pytest.mark.parametrize("name", ["ADD", "MUL"])
+def test_an_edited_rule_of_plus_or_times_is_called_not_overruled(name, monkeypatch):
+    """A student who changes the derivative of + or * in scalar.py sees the change on the
+    fast path too: the written-out copy is dropped when the rule no longer says the same."""
+    op = getattr(autodiff.scalar, name)
+    monkeypatch.setattr(op, "local", lambda a, b, out: (2.0, 3.0))  # a wrong rule, on purpose
+    try:
+        with twins():
+            fast.install()  # (the rules are looked at when the twins are put in place)
+            assert fast._inlined.count(None) == 1 and op not in fast._inlined
+            x, y = Value(1.5), Value(-4.0)
+            z = op(x, y)
+            z.backward()
+            assert (x.grad, y.grad) == (2.0, 3.0)
+    finally:
+        monkeypatch.undo()
+        if fast.installed():
+            fast.install()  # the rule as it was: written out again
+    with twins():
+        assert fast._inlined == (autodiff.scalar.ADD, autodiff.scalar.MUL)
+
+
 def test_install_and_uninstall():
     with twins():
         fast.uninstall()
