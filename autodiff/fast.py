@@ -329,16 +329,23 @@ def _apply_tensors(self: TensorOp, *inputs: Any, **params: Any) -> Tensor:
         data = np.asarray(data)
     if data.dtype.kind != "f":
         return tensor.apply(self, inputs, params)
+    return _tensor_node(self, data, inputs, params, saved, a.requires_grad or b.requires_grad or c.requires_grad)
+
+
+def _tensor_node(op: TensorOp, data: np.ndarray, inputs: tuple, params: dict, saved: Any, record: bool) -> Tensor:
+    """The node ``tensor.apply`` makes for ``op``'s result ``data`` (a float array), its
+    slots filled here: a node of the graph if ``record`` (an input requires a gradient)
+    and gradients are on, else a leaf."""
     out = _new(Tensor)
     out._data = data
     out._stamp = edits.clock
     out.grad = None
     out.label = ""
     grad_enabled, out.scope = _state()
-    if (a.requires_grad or b.requires_grad or c.requires_grad) and grad_enabled:
+    if record and grad_enabled:
         out.requires_grad = True
         out.parents = inputs
-        out._op = self
+        out._op = op
         out._params = params
         out._saved = saved
     else:
@@ -419,7 +426,7 @@ def backward_tensors(root: Tensor, grad: Any = None) -> None:
                     g = tensor._fit(g, parent, i, op)
                 if parent.grad is not None:  # the sum is a new array: g may be anyone's
                     parent.grad = engine.add_gradients(parent.grad, g)
-                elif g.base is None and _not_held(g, node, upstream, out, grads, i):
+                elif g.base is None and (op in _OWN_GRADIENTS or _not_held(g, node, upstream, out, grads, i)):
                     parent.grad = g  # an array of its own (the usual case), taken as it is
                 else:  # perhaps shared: the reference check, which copies it if so
                     held = [upstream, node._data, out, *[p._data for p in parents], *grads[:i]]
@@ -546,22 +553,28 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise TypeError(f"linear: weight must be a Tensor of shape (in, out), got {type(weight).__name__}")
     if not (bias is None or isinstance(bias, Tensor)):
         raise TypeError(f"linear: bias must be a Tensor of shape (out,) or None, got {type(bias).__name__}")
-    x = _input_tensor(x, "linear", "x")
+    if x.__class__ is not Tensor:
+        x = _input_tensor(x, "linear", "x")
     if bias is None:
         return tensor_ops.MATMUL(x, weight)
-    w, b = weight.data, bias.data
+    w, b = weight._data, bias._data
     if w.ndim != 2 or b.shape != w.shape[1:]:
         raise ValueError(
             f"linear needs a weight of shape (in, out) and a bias of shape (out,), "
             f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
         )
     try:
-        return LINEAR(x, weight, bias)
+        if TensorOp.__call__ is not _apply_tensors:  # inside reference(): the generic apply
+            return LINEAR(x, weight, bias)
+        # what LINEAR(x, weight, bias) gives, without the generic apply's checks of its inputs
+        data = _linear_forward(x._data, w, b)
     except ValueError:  # the shapes do not fit: say how, as matmul does
-        problem = tensor_ops._matmul_check(x.data, w)
+        problem = tensor_ops._matmul_check(x._data, w)
         if problem is None:
             raise
         raise ValueError(f"linear: x of shape {x.shape} and weight of shape {weight.shape}: {problem}") from None
+    record = x.requires_grad or weight.requires_grad or bias.requires_grad
+    return _tensor_node(LINEAR, data, (x, weight, bias), {}, None, record)
 
 
 def _input_tensor(x: Any, owner: str, name: str) -> Tensor:
@@ -637,6 +650,12 @@ def _cross_entropy_vjp(g, log_probs, needs, z, t, *, reduction):
 
 CROSS_ENTROPY = TensorOp("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp, saves=True)
 
+# The ops whose vjp rule, on arrays, makes a new array for each input it gives a gradient
+# (a product or an exponential, never the upstream gradient, an input or another input's
+# gradient): ``backward_tensors`` takes their gradients as they are, without looking for
+# them among the arrays the node holds.
+_OWN_GRADIENTS = frozenset({LINEAR, CROSS_ENTROPY})
+
 
 def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-Σ_c t_c log softmax(z)_c for each row of logits z (classes on the last axis) against
@@ -649,19 +668,28 @@ def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") 
     """
     if not isinstance(reduction, str) or reduction not in ("none", "sum", "mean"):
         raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
-    logits = _input_tensor(logits, "softmax_cross_entropy", "logits")
-    target = _input_tensor(target, "softmax_cross_entropy", "target")  # an array of targets is a constant
-    if logits.data.ndim == 0 or logits.data.shape != target.data.shape:
+    if logits.__class__ is not Tensor:
+        logits = _input_tensor(logits, "softmax_cross_entropy", "logits")
+    if target.__class__ is not Tensor:
+        target = _input_tensor(target, "softmax_cross_entropy", "target")  # an array of targets is a constant
+    z, t = logits._data, target._data
+    if z.ndim == 0 or z.shape != t.shape:
         raise ValueError(
             f"softmax_cross_entropy needs logits and target of one shape (rows of classes), "
             f"got {logits.shape}{logits._named()} and {target.shape}{target._named()}"
         )
-    if logits.data.shape[-1] == 0:
+    if z.shape[-1] == 0:
         raise ValueError(
             f"softmax_cross_entropy needs at least one class, "
             f"got logits of shape {logits.shape}{logits._named()}"
         )
-    return CROSS_ENTROPY(logits, target, reduction=reduction)
+    if TensorOp.__call__ is not _apply_tensors:  # inside reference(): the generic apply
+        return CROSS_ENTROPY(logits, target, reduction=reduction)
+    # what CROSS_ENTROPY(logits, target, reduction=reduction) gives, without the generic
+    # apply's checks of its inputs
+    loss, log_probs = _cross_entropy_forward(z, t, reduction=reduction)
+    record = logits.requires_grad or target.requires_grad
+    return _tensor_node(CROSS_ENTROPY, np.asarray(loss), (logits, target), {"reduction": reduction}, log_probs, record)
 
 
 # ---------------------------------------------------------------------------------------

@@ -683,6 +683,37 @@ def test_applying_an_op_agrees_with_the_reference(case, mode):
     assert want["requires_grad"] is (mode != "no_grad" and any(getattr(x, "requires_grad", False) for x in inputs))
 
 
+w34_32, b4_32, c34 = t((3, 4), np.float32), t(4, np.float32), t((3, 4), requires_grad=False)
+z64 = t((64, 10))  # many rows of a few classes: the cross entropy's transposed row maxima
+KERNEL_CASES = {
+    "linear": (lambda: linear(x23, w34, b4), (x23, w34, b4)),
+    "linear, float32 and a float64 bias": (lambda: linear(y23_32, w34_32, b4), (y23_32, w34_32, b4)),
+    "linear, float32": (lambda: linear(y23_32, w34_32, b4_32), (y23_32, w34_32, b4_32)),
+    "linear, nothing requires grad": (lambda: linear(c23, c34, c34[0]), (c23, c34)),
+    "cross entropy": (lambda: softmax_cross_entropy(x23, np.full((2, 3), 1 / 3)), (x23,)),
+    "cross entropy, sum": (lambda: softmax_cross_entropy(x23, y23_32, "sum"), (x23, y23_32)),
+    "cross entropy, none": (lambda: softmax_cross_entropy(x23, c23.softmax(), "none"), (x23,)),
+    "cross entropy, 64 rows": (lambda: softmax_cross_entropy(z64, np.eye(10)[np.arange(64) % 10]), (z64,)),
+}
+
+
+@pytest.mark.parametrize("mode", ["plain", "no_grad", "scope"])
+@pytest.mark.parametrize("case", sorted(KERNEL_CASES))
+def test_a_fused_kernel_makes_the_node_the_generic_apply_makes(case, mode):
+    """linear and softmax_cross_entropy fill their node's slots themselves when the twins
+    are in place: the node TensorOp.__call__ makes inside fast.reference()."""
+    build, inputs = KERNEL_CASES[case]
+
+    def apply():
+        context = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("block") if mode == "scope"
+                   else contextlib.nullcontext())
+        with context:
+            return tensor_slots(build(), inputs)
+
+    got, want = both(apply)
+    assert got == want
+
+
 def test_a_float_array_constant_is_kept_as_it_is():
     array = np.ones(3, np.float32)
     for path in PATHS.values():
