@@ -497,24 +497,43 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
 
 # numpy's sum along an axis of a matrix sets up its loop once per row (or column), which
 # costs more than the additions themselves for the short rows of a layer's batch; a
-# product with a vector of ones is one BLAS call over all of them
+# product with a vector of ones is one BLAS call over all of them.
+# The products of two matrices here are np.dot(a, b), not a @ b: the same product (the
+# same BLAS call, the same numbers bit for bit), through a call with less overhead than
+# the matmul ufunc's, which shows on the small products of a small layer. (Not for arrays
+# of more axes, whose np.dot sums in another order.)
 
 
 def _column_sums(x: np.ndarray) -> np.ndarray:
     """A matrix's column sums (a bias gradient), as ``ones @ x``."""
-    return _ones((x.shape[0],), x.dtype) @ x
+    return np.dot(_ones((x.shape[0],), x.dtype), x)
 
 
 def _row_sums(x: np.ndarray) -> np.ndarray:
     """``x.sum(axis=-1, keepdims=True)`` (each row's sum over its classes), as ``x @ ones``."""
-    return x @ _ones((x.shape[-1], 1), x.dtype)
+    ones = _ones((x.shape[-1], 1), x.dtype)
+    return np.dot(x, ones) if x.ndim == 2 else x @ ones
+
+
+# numpy's max along the last axis of a matrix likewise reduces one short row at a time;
+# for a few classes and many rows, the rows' maxima are faster as the elementwise maxima
+# of the columns, read from a transposed copy (classes x rows) made for the purpose
+SHORT_ROW = 32  # classes: up to this many, and at least as many rows, the copy pays
+
+
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """``np.max(x, axis=-1, keepdims=True)`` for an array of one or more classes on its
+    last axis (the same numbers: a maximum is exact, and nan wins in both)."""
+    if x.ndim == 2 and x.shape[1] <= SHORT_ROW <= x.shape[0]:
+        return np.maximum.reduce(np.ascontiguousarray(x.T), axis=0).reshape((x.shape[0], 1))
+    return np.maximum.reduce(x, axis=-1, keepdims=True)
 
 
 def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x @ W + b, the bias added in place (one array instead of two) when it has the
     product's dtype; otherwise as ``x @ w + b`` (a float64 bias on float32 inputs gives
     a float64 sum)."""
-    out = x @ w
+    out = np.dot(x, w) if x.ndim == 2 else x @ w
     if b.dtype != out.dtype:
         return out + b
     out += b
@@ -530,13 +549,15 @@ def _linear_vjp(g, out, needs, x, w, b):
         rows = math.prod(x.shape[:-1])
         x_rows, g_rows = x.reshape((rows, x.shape[-1])), g.reshape((rows, g.shape[-1]))
     if x.__class__ is not np.ndarray:  # create_graph: the same products, on Tensors
-        column_sums = g_rows.sum(axis=0)
-    else:
-        column_sums = _column_sums(g_rows) if needs[2] else None
+        return (
+            g @ w.T if needs[0] else None,
+            x_rows.T @ g_rows if needs[1] else None,
+            g_rows.sum(axis=0) if needs[2] else None,
+        )
     return (
-        g @ w.T if needs[0] else None,
-        x_rows.T @ g_rows if needs[1] else None,
-        column_sums if needs[2] else None,
+        (np.dot(g, w.T) if g.ndim == 2 else g @ w.T) if needs[0] else None,
+        np.dot(x_rows.T, g_rows) if needs[1] else None,
+        _column_sums(g_rows) if needs[2] else None,
     )
 
 
@@ -606,7 +627,7 @@ def _cross_entropy_forward(z, t, *, reduction):
     mean. The log-softmax is saved for the backward pass. A class with t_c = 0 adds 0 even
     where its probability is 0 (a logit of -inf, or one far below the row's largest):
     0 · log 0 = 0, as PyTorch's loss on class indices has it."""
-    log_probs = z - np.maximum.reduce(z, axis=-1, keepdims=True)
+    log_probs = z - _row_max(z)
     log_probs -= np.log(_row_sums(np.exp(log_probs)))
     if reduction == "none":
         return np.negative(_row_sums(_target_times(t, log_probs))).reshape(z.shape[:-1]), log_probs

@@ -1128,6 +1128,42 @@ def test_row_sums_equal_np_sum_keepdims(shape, dtype):
         np.testing.assert_allclose(fast._row_sums(np.asfortranarray(x)), want, **TOL[dtype])
 
 
+ROW_MAX_SHAPES = [(64, 10), (32, 32), (33, 2), (31, 5), (64, 33), (5, 3), (1, 1), (7,), (2, 3, 10), (100, 1)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", ROW_MAX_SHAPES, ids=str)
+def test_row_max_equals_np_max_keepdims(shape, dtype):
+    x = np.random.default_rng(14).standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[::7] = np.inf
+    flat[3::11] = -np.inf
+    flat[5::13] = np.nan
+    got, want = fast._row_max(x), np.max(x, axis=-1, keepdims=True)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)  # (nan where a row holds one, in both)
+    if x.ndim == 2:  # a non-contiguous matrix: the same maxima
+        np.testing.assert_array_equal(fast._row_max(np.asfortranarray(x)), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sizes", [(64, 784, 64), (64, 16, 10), (1, 3, 2), (0, 4, 3), (5, 0, 2), (200, 7, 300)], ids=str)
+def test_the_linear_kernel_gives_the_numbers_of_matmul_bit_for_bit(sizes, dtype):
+    """np.dot in place of @ for two matrices: the same products, not merely close ones."""
+    rows, n_in, n_out = sizes
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((rows, n_in)).astype(dtype)
+    w = np.asfortranarray(rng.standard_normal((n_in, n_out)).astype(dtype))  # a transposed layout too
+    b = rng.standard_normal(n_out).astype(dtype)
+    g = rng.standard_normal((rows, n_out)).astype(dtype)
+    np.testing.assert_array_equal(fast._linear_forward(x, w, b), x @ w + b)
+    dx, dw, db = fast._linear_vjp(g, None, (True, True, True), x, w, b)
+    np.testing.assert_array_equal(dx, g @ w.T)
+    np.testing.assert_array_equal(dw, x.T @ g)
+    np.testing.assert_array_equal(db, np.ones(rows, dtype) @ g)
+    np.testing.assert_array_equal(fast._row_sums(g), g @ np.ones((n_out, 1), dtype))
+
+
 def test_keep_freed_memory_returns_whether_it_was_applied():
     assert autodiff.keep_freed_memory is fast.keep_freed_memory
     # glibc's own defaults (128 KiB each), so that the rest of the test run is not changed
