@@ -3,8 +3,8 @@
 The engine a student reads (``engine.py``, ``scalar.py``, ``tensor.py``,
 ``tensor_ops.py``) is the reference: generic, plain numpy, no special cases, and
 complete on its own. This module does some of the same work faster. ``install()``
-(which ``import autodiff`` runs) puts its scalar twins in place of the reference
-methods of ``Value``; with the environment variable ``AUTODIFF_REFERENCE=1`` set
+(which ``import autodiff`` runs) puts its twins in place of the reference methods
+of ``Value``, ``Tensor``, ``Op`` and ``TensorOp``; with the environment variable ``AUTODIFF_REFERENCE=1`` set
 before the import, or inside ``with autodiff.fast.reference():``, the reference
 code runs instead, line by line as it reads. ``tests/test_fast.py`` runs each piece
 against the reference and checks that they agree.
@@ -29,6 +29,15 @@ The tricks, and why each one pays:
   the one op with a weight and an input per pair of parents, is applied pair by pair).
   The rules of ``+`` and ``*``, the ops of most nodes of a scalar MLP, are written out in
   the loop instead of called, as long as the rules in ``scalar.py`` say the same.
+- Applying a Tensor op: ``TensorOp.__call__`` reads one, two or three Tensor inputs
+  directly, and ``x.tanh()`` (each elementwise method of one input) calls the op's
+  forward rule itself; both fill the new node's slots. ``t.data = array`` skips the
+  reference setter's checks when the array is the one ``t`` holds already (``t.data -=
+  lr * t.grad``, the in-place update of a training loop), and only records the edit.
+- ``backward_tensors``: the backward pass of a graph of Tensors, as ``backward_values``
+  for Values: leaves left out of the walk, no ``Step`` recorded, each vjp rule called in
+  place, and a gradient taken as it is when it already fits its input and is no other
+  node's array.
 - The fused tensor kernels ``linear`` and ``softmax_cross_entropy`` (see below).
 - ``keep_freed_memory``: let a training loop reuse its freed arrays (see below).
 """
@@ -355,6 +364,34 @@ def _tensor_node(op: TensorOp, data: np.ndarray, inputs: tuple, params: dict, sa
         out._params = {}
         out._saved = None
     return out
+
+
+def _tensor_unary_method(op: TensorOp) -> Callable:
+    """``x.<op>()`` for a Tensor (an elementwise op of one input, with no settings, no check
+    and nothing saved: ``x.tanh()``), as ``op(x)`` gives it, its node made here."""
+    assert op.arity == 1 and op.check is None and not op.saves, op
+    forward = op.forward
+
+    def method(self: Tensor) -> Tensor:
+        data = forward(self._data)
+        if data.__class__ is not np.ndarray:  # numpy gives a 0-d input's result as a scalar
+            data = np.asarray(data)
+        if data.dtype.kind != "f":
+            return tensor.apply(op, (self,), {})
+        return _tensor_node(op, data, (self,), {}, None, self.requires_grad)
+
+    method.__name__ = op.name
+    return method
+
+
+def _set_tensor_data(self: Tensor, value: Any) -> None:
+    """``t.data = value``: when ``value`` is the array ``t`` holds already (``t.data -= lr *
+    t.grad``, an in-place update, assigns it back), there is nothing to check, only the
+    edit to record; anything else takes the reference setter."""
+    if value is self._data:
+        self._stamp = edits.edited(self)
+    else:
+        _REFERENCE[Tensor, "data"].fset(self, value)
 
 
 def _constant(data: np.ndarray) -> Tensor:
@@ -767,6 +804,20 @@ _UNARY = {
 }
 
 
+_TENSOR_UNARY = {
+    "__neg__": tensor_ops.NEG,
+    "exp": tensor_ops.EXP,
+    "log": tensor_ops.LOG,
+    "sqrt": tensor_ops.SQRT,
+    "abs": tensor_ops.ABS,
+    "tanh": tensor_ops.TANH,
+    "sin": tensor_ops.SIN,
+    "cos": tensor_ops.COS,
+    "sigmoid": tensor_ops.SIGMOID,
+    "relu": tensor_ops.RELU,
+}
+
+
 def _twins() -> dict[tuple[Any, str], Callable]:
     """``(class or module, name) -> twin``: what ``install()`` puts in place."""
     twins: dict[tuple[Any, str], Callable] = {(Value, "backward"): _backward_values_method}
@@ -777,6 +828,10 @@ def _twins() -> dict[tuple[Any, str], Callable]:
         twins[Value, name] = _unary_method(op)
     twins[Op, "__call__"] = _apply_values
     twins[scalar, "affine"] = _affine_values  # (a function of the module, put in place the same way)
+    for name, op in _TENSOR_UNARY.items():
+        twins[Tensor, name] = _tensor_unary_method(op)
+    reference_data = Tensor.__dict__["data"]
+    twins[Tensor, "data"] = property(reference_data.fget, _set_tensor_data)
     twins[Tensor, "backward"] = _backward_tensors_method
     twins[TensorOp, "__call__"] = _apply_tensors
     return twins
@@ -797,7 +852,7 @@ for _key, _twin in _TWINS.items():  # help(Value.tanh) says what the reference m
 
 
 def install() -> None:
-    """Put the fast twins in place of ``Value``'s reference methods."""
+    """Put the fast twins in place of the reference methods (of Value, Tensor, Op and TensorOp)."""
     global _inlined
     _inlined = _inlined_rules()
     for (cls, name), method in _TWINS.items():
@@ -805,7 +860,7 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Put ``Value``'s reference methods back."""
+    """Put the reference methods back."""
     for (cls, name), method in _REFERENCE.items():
         setattr(cls, name, method)
 

@@ -244,7 +244,8 @@ def test_a_gradient_of_minus_zero_keeps_its_sign(path):
 
 
 @pytest.mark.parametrize("owner, name", [(Value, "tanh"), (Value, "relu"), (Value, "exp"), (Value, "backward"),
-                                         (Tensor, "backward"), (Op, "__call__"), (TensorOp, "__call__")])
+                                         (Tensor, "backward"), (Tensor, "sigmoid"), (Tensor, "data"),
+                                         (Op, "__call__"), (TensorOp, "__call__")])
 def test_a_twin_has_its_reference_docstring(owner, name):
     """help(Value.tanh) shows the formula whichever path is in place."""
     with twins():
@@ -711,6 +712,62 @@ def test_a_fused_kernel_makes_the_node_the_generic_apply_makes(case, mode):
             return tensor_slots(build(), inputs)
 
     got, want = both(apply)
+    assert got == want
+
+
+UNARY_INPUTS = {
+    "float64": lambda: t((2, 3)),
+    "float32": lambda: t((4,), np.float32),
+    "0-d": lambda: Tensor(np.array(0.7), requires_grad=True),
+    "0-d float32": lambda: Tensor(np.array(-1.5, np.float32), requires_grad=True),
+    "no grad needed": lambda: t((3,), requires_grad=False),
+    "positive, labelled": lambda: Tensor(np.abs(RNG.standard_normal(5)) + 0.1, requires_grad=True, label="p"),
+}
+
+
+@pytest.mark.parametrize("mode", ["plain", "no_grad", "scope"])
+@pytest.mark.parametrize("given", sorted(UNARY_INPUTS))
+@pytest.mark.parametrize("name", sorted(fast._TENSOR_UNARY))
+def test_a_tensor_method_of_one_input_makes_the_node_the_op_makes(name, given, mode):
+    x = UNARY_INPUTS[given]()
+
+    def apply():
+        context = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("block") if mode == "scope"
+                   else contextlib.nullcontext())
+        with context, np.errstate(invalid="ignore", divide="ignore"):  # (log and sqrt of negatives: nan)
+            return tensor_slots(getattr(x, name)(), (x,))
+
+    got, want = both(apply)
+    assert got == want
+    assert want["primitive"] is (None if mode == "no_grad" or not x.requires_grad else fast._TENSOR_UNARY[name])
+
+
+def test_an_in_place_update_of_data_is_recorded_as_an_edit_on_both_paths():
+    def run():
+        w = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="w")
+        y = (w * w).sum()
+        w.data -= 0.5 * np.ones(2)  # in place, assigned back: an edit after y was computed
+        edited = outcome(y.backward)
+        w.data = w.data  # the same array again: still an edit
+        y = (w * w).sum()
+        y.backward()
+        return edited, w.data.tolist(), w.grad.tolist()
+
+    got, want = both(run)
+    assert got == want
+    assert want[0][0] is RuntimeError and "'w' was changed after" in want[0][1]
+    assert want[1:] == ([0.5, 1.5], [1.0, 3.0])
+
+
+@pytest.mark.parametrize("value", [[1, 2], np.arange(2), np.ones(2, np.float32), 3.0, "a", None],
+                         ids=["list", "int array", "float32 array", "number", "string", "None"])
+def test_assigning_other_data_takes_the_reference_setter(value):
+    def run():
+        w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        result = outcome(lambda: setattr(w, "data", value))
+        return result, (w.data.tobytes(), w.data.dtype, w.data.shape)
+
+    got, want = both(run)
     assert got == want
 
 
