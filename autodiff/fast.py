@@ -4,9 +4,9 @@ The engine a student reads (``engine.py``, ``scalar.py``, ``tensor.py``,
 ``tensor_ops.py``) is the reference: generic, plain numpy, no special cases, and
 complete on its own. This module does some of the same work faster. ``install()``
 (which ``import autodiff`` runs) puts its twins in place of the reference methods
-of ``Value``, ``Tensor``, ``Op`` and ``TensorOp``; with the environment variable ``AUTODIFF_REFERENCE=1`` set
-before the import, or inside ``with autodiff.fast.reference():``, the reference
-code runs instead, line by line as it reads. ``tests/test_fast.py`` runs each piece
+of ``Value``, ``Tensor``, ``Op`` and ``TensorOp``; with the environment variable
+``AUTODIFF_REFERENCE=1`` set before the import, or inside ``with
+autodiff.fast.reference():``, the reference code runs instead, line by line as it reads. ``tests/test_fast.py`` runs each piece
 against the reference and checks that they agree.
 
 The tricks, and why each one pays:
@@ -534,22 +534,26 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
 
 # numpy's sum along an axis of a matrix sets up its loop once per row (or column), which
 # costs more than the additions themselves for the short rows of a layer's batch; a
-# product with a vector of ones is one BLAS call over all of them.
-# The products of two matrices here are np.dot(a, b), not a @ b: the same product (the
-# same BLAS call, the same numbers bit for bit), through a call with less overhead than
-# the matmul ufunc's, which shows on the small products of a small layer. (Not for arrays
-# of more axes, whose np.dot sums in another order.)
+# product with a vector of ones is one BLAS call over all of them
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a matrix ``b``. For an ``a`` of one or two axes, as ``np.dot(a, b)``: the
+    same product (the same BLAS call, the same numbers bit for bit) through a call with less
+    overhead than the matmul ufunc's, which shows on the small products of a small layer.
+    (Not for an ``a`` of more axes, whose np.dot sums in another order, nor a 0-d one, which
+    np.dot would multiply where matmul refuses it.)"""
+    return np.dot(a, b) if 0 < a.ndim <= 2 else a @ b
 
 
 def _column_sums(x: np.ndarray) -> np.ndarray:
     """A matrix's column sums (a bias gradient), as ``ones @ x``."""
-    return np.dot(_ones((x.shape[0],), x.dtype), x)
+    return _product(_ones((x.shape[0],), x.dtype), x)
 
 
 def _row_sums(x: np.ndarray) -> np.ndarray:
     """``x.sum(axis=-1, keepdims=True)`` (each row's sum over its classes), as ``x @ ones``."""
-    ones = _ones((x.shape[-1], 1), x.dtype)
-    return np.dot(x, ones) if x.ndim == 2 else x @ ones
+    return _product(x, _ones((x.shape[-1], 1), x.dtype))
 
 
 # numpy's max along the last axis of a matrix likewise reduces one short row at a time;
@@ -570,7 +574,7 @@ def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x @ W + b, the bias added in place (one array instead of two) when it has the
     product's dtype; otherwise as ``x @ w + b`` (a float64 bias on float32 inputs gives
     a float64 sum)."""
-    out = np.dot(x, w) if x.ndim == 2 else x @ w
+    out = _product(x, w)
     if b.dtype != out.dtype:
         return out + b
     out += b
@@ -592,8 +596,8 @@ def _linear_vjp(g, out, needs, x, w, b):
             g_rows.sum(axis=0) if needs[2] else None,
         )
     return (
-        (np.dot(g, w.T) if g.ndim == 2 else g @ w.T) if needs[0] else None,
-        np.dot(x_rows.T, g_rows) if needs[1] else None,
+        _product(g, w.T) if needs[0] else None,
+        _product(x_rows.T, g_rows) if needs[1] else None,
         _column_sums(g_rows) if needs[2] else None,
     )
 
@@ -622,7 +626,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"got {weight.shape}{weight._named()} and {bias.shape}{bias._named()}"
         )
     try:
-        if TensorOp.__call__ is not _apply_tensors:  # inside reference(): the generic apply
+        if not installed():  # inside reference(): the generic apply
             return LINEAR(x, weight, bias)
         # what LINEAR(x, weight, bias) gives, without the generic apply's checks of its inputs
         data = _linear_forward(x._data, w, b)
@@ -741,7 +745,7 @@ def softmax_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") 
             f"softmax_cross_entropy needs at least one class, "
             f"got logits of shape {logits.shape}{logits._named()}"
         )
-    if TensorOp.__call__ is not _apply_tensors:  # inside reference(): the generic apply
+    if not installed():  # inside reference(): the generic apply
         return CROSS_ENTROPY(logits, target, reduction=reduction)
     # what CROSS_ENTROPY(logits, target, reduction=reduction) gives, without the generic
     # apply's checks of its inputs
@@ -866,8 +870,8 @@ def uninstall() -> None:
 
 
 def installed() -> bool:
-    """Whether the fast twins are in place."""
-    return Value.__dict__["backward"] is _TWINS[Value, "backward"]
+    """Whether the fast twins are in place (they come and go together: one tells)."""
+    return TensorOp.__call__ is _apply_tensors
 
 
 @contextlib.contextmanager
