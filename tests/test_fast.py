@@ -49,6 +49,13 @@ def twins():
 PATHS = {"fast": twins, "reference": fast.reference}
 
 
+def recording(mode):
+    """The recording state a node is made in: as it is ("plain"), ``no_grad()``, or a scope."""
+    if mode == "no_grad":
+        return autodiff.no_grad()
+    return autodiff.scope("block") if mode == "scope" else contextlib.nullcontext()
+
+
 def same_number(a, b) -> bool:
     """Equal as numbers, nan equal to nan, a zero of the same sign (0.0 and -0.0 are told
     apart: the twins give the reference's numbers bit for bit), and of the same type
@@ -147,10 +154,8 @@ def execute(program, leaf_data):
             outcomes.append(None)
             continue
         mode = step[-1]
-        context = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("block") if mode == "scope"
-                   else contextlib.nullcontext())
         try:
-            with context:
+            with recording(mode):
                 if step[0] == "unary":
                     out = UNARY[step[1]](operand(step[2]))
                 elif step[0] == "pow":
@@ -672,9 +677,7 @@ def test_applying_an_op_agrees_with_the_reference(case, mode):
     op, inputs, params = APPLY_CASES[case]
 
     def apply(fn):
-        context = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("block") if mode == "scope"
-                   else contextlib.nullcontext())
-        with context:
+        with recording(mode):
             return tensor_slots(fn(), inputs)
 
     want = apply(lambda: tensor_module.apply(op, inputs, params))
@@ -706,9 +709,7 @@ def test_a_fused_kernel_makes_the_node_the_generic_apply_makes(case, mode):
     build, inputs = KERNEL_CASES[case]
 
     def apply():
-        context = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("block") if mode == "scope"
-                   else contextlib.nullcontext())
-        with context:
+        with recording(mode):
             return tensor_slots(build(), inputs)
 
     got, want = both(apply)
@@ -732,9 +733,7 @@ def test_a_tensor_method_of_one_input_makes_the_node_the_op_makes(name, given, m
     x = UNARY_INPUTS[given]()
 
     def apply():
-        context = (autodiff.no_grad() if mode == "no_grad" else autodiff.scope("block") if mode == "scope"
-                   else contextlib.nullcontext())
-        with context, np.errstate(invalid="ignore", divide="ignore"):  # (log and sqrt of negatives: nan)
+        with recording(mode), np.errstate(invalid="ignore", divide="ignore"):  # (log and sqrt of negatives: nan)
             return tensor_slots(getattr(x, name)(), (x,))
 
     got, want = both(apply)
